@@ -1,0 +1,1 @@
+"""porter: from an AI Hub model file to a ready-to-run inference script."""

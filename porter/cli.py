@@ -1,0 +1,84 @@
+"""The `porter` command line. Heavy imports happen inside commands so --help stays fast."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from porter.errors import PorterError
+
+app = typer.Typer(
+    name="porter",
+    help="Turn a Qualcomm AI Hub model file into a ready-to-run inference script.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_line_errors(func: F) -> F:
+    """Report PorterError as one line on stderr with exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PorterError as exc:
+            print(exc.line(), file=sys.stderr)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"porter {version('porter')}")
+        except PackageNotFoundError:
+            print("porter (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Turn a Qualcomm AI Hub model file into a ready-to-run inference script."""
+
+
+@app.command()
+@_one_line_errors
+def inspect(
+    model: Annotated[Path, typer.Argument(help="A .tflite or .onnx model file.")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="One JSON document on stdout.")
+    ] = False,
+) -> None:
+    """Show a model's inputs, outputs, layout, quantization, operators and metadata."""
+    from porter.describe import describe_model
+    from porter.report import print_human, to_json
+
+    info = describe_model(model)
+    if json_output:
+        sys.stdout.write(to_json(info) + "\n")
+        return
+    from rich.console import Console
+
+    print_human(info, Console(highlight=False))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

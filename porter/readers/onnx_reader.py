@@ -1,0 +1,242 @@
+"""Describe a .onnx file from its protobuf, never reading external weight files."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from porter.layout import guess_layout
+from porter.model import ModelInfo, Quantization, Tensor
+
+_DEFAULT_DOMAINS = frozenset({"", "ai.onnx"})
+# Domains that a stock onnxruntime build resolves itself.
+_RUNTIME_DOMAINS = _DEFAULT_DOMAINS | {"ai.onnx.ml", "com.microsoft"}
+_Q_DOMAINS = frozenset({"", "ai.onnx", "com.microsoft"})
+_TYPE_NAMES = {"FLOAT": "float32", "DOUBLE": "float64"}
+_INTEGER_TYPES = frozenset({"uint8", "int8", "uint16", "int16", "int32", "uint32", "int4", "uint4"})
+_FLOAT_TYPES = frozenset({"float32", "float16", "bfloat16", "float64"})
+
+
+class CorruptModel(Exception):
+    """The protobuf parsed but is not a usable ONNX model; the caller names the file."""
+
+
+def read_onnx(path: Path, info: dict[str, Any]) -> ModelInfo:
+    """Build the ModelInfo of an ONNX file; external data is listed, never loaded."""
+    model = onnx.load(str(path), load_external_data=False)
+    if model.ir_version <= 0 or not (model.graph.input or model.graph.output):
+        raise CorruptModel("not an ONNX model (no IR version or no graph inputs and outputs)")
+    return _Describer(model, path).describe(info)
+
+
+class _Describer:
+    def __init__(self, model: onnx.ModelProto, path: Path) -> None:
+        self.model = model
+        self.graph = model.graph
+        self.path = path
+        self.warnings: list[str] = []
+        self.constants = self._constants()
+        self.consumers: dict[str, list[onnx.NodeProto]] = {}
+        self.producer: dict[str, onnx.NodeProto] = {}
+        for node in self.graph.node:
+            for name in node.input:
+                self.consumers.setdefault(name, []).append(node)
+            for name in node.output:
+                self.producer[name] = node
+
+    def describe(self, info: dict[str, Any]) -> ModelInfo:
+        initializers = {init.name for init in self.graph.initializer}
+        inputs = [
+            self.tensor(vi, is_input=True)
+            for vi in self.graph.input
+            if vi.name not in initializers
+        ]
+        outputs = [self.tensor(vi, is_input=False) for vi in self.graph.output]
+        operators: Counter[str] = Counter()
+        custom: set[str] = set()
+        for node in _all_nodes(self.graph):
+            name = node.op_type if node.domain in _DEFAULT_DOMAINS else f"{node.domain}.{node.op_type}"
+            operators[name] += 1
+            if node.domain not in _RUNTIME_DOMAINS:
+                custom.add(name)
+        for name in sorted(custom):
+            self.warnings.append(
+                f"custom operator {name!r}: the stock onnxruntime cannot run this model "
+                "unless a library registers its domain"
+            )
+        return ModelInfo(
+            format="onnx",
+            inputs=inputs,
+            outputs=outputs,
+            operators=dict(sorted(operators.items())),
+            custom_operators=sorted(custom),
+            metadata=self.metadata(),
+            warnings=self.warnings,
+            **info,
+        )
+
+    def tensor(self, vi: onnx.ValueInfoProto, is_input: bool) -> Tensor:
+        dtype, shape, dims = _type_and_shape(vi.type)
+        layout, ambiguous = guess_layout(shape)
+        if ambiguous:
+            self.warnings.append(
+                f"tensor {vi.name!r} {list(dims)}: layout is ambiguous (NHWC or NCHW?); "
+                "pass --layout to scaffold"
+            )
+        quant = self.input_quantization(vi.name, dtype) if is_input else self.output_quantization(vi.name, dtype)
+        return Tensor(
+            name=vi.name,
+            shape=shape,
+            dims=dims,
+            dtype=dtype,
+            layout=layout,
+            quantization=quant,
+        )
+
+    def input_quantization(self, name: str, dtype: str) -> Quantization | None:
+        for node in self.consumers.get(name, []):
+            if node.domain not in _Q_DOMAINS or not node.input or node.input[0] != name:
+                continue
+            if node.op_type == "DequantizeLinear" and dtype in _INTEGER_TYPES:
+                return self.params(node, "integer")
+            if node.op_type == "QuantizeLinear" and dtype in _FLOAT_TYPES:
+                return self.params(node, "qdq")
+        return None
+
+    def output_quantization(self, name: str, dtype: str) -> Quantization | None:
+        node = self.producer.get(name)
+        if node is None or node.domain not in _Q_DOMAINS:
+            return None
+        if node.op_type == "QuantizeLinear" and dtype in _INTEGER_TYPES:
+            return self.params(node, "integer")
+        if node.op_type == "DequantizeLinear" and dtype in _FLOAT_TYPES:
+            return self.params(node, "qdq")
+        return None
+
+    def params(self, node: onnx.NodeProto, boundary: str) -> Quantization | None:
+        scale = self.constants.get(node.input[1]) if len(node.input) > 1 else None
+        if scale is None:
+            self.warnings.append(
+                f"{node.op_type} {node.name!r}: its scale is not a constant; "
+                "quantization not reported"
+            )
+            return None
+        zp_name = node.input[2] if len(node.input) > 2 else ""
+        zero_point = self.constants.get(zp_name) if zp_name else None
+        scales = tuple(float(s) for s in np.asarray(scale, dtype=np.float64).reshape(-1))
+        if zero_point is None:
+            zps: tuple[int, ...] = (0,) * len(scales)
+        else:
+            zps = tuple(int(z) for z in np.asarray(zero_point).reshape(-1))
+        axis = None
+        if len(scales) > 1:
+            axis = 1
+            for attr in node.attribute:
+                if attr.name == "axis":
+                    axis = int(attr.i)
+        return Quantization(scale=scales, zero_point=zps, axis=axis, boundary=boundary)
+
+    def _constants(self) -> dict[str, np.ndarray]:
+        """Small constant tensors (initializers and Constant nodes) by name."""
+        found: dict[str, np.ndarray] = {}
+        for init in self.graph.initializer:
+            if init.data_location != onnx.TensorProto.EXTERNAL and _small(init):
+                found[init.name] = numpy_helper.to_array(init)
+        for node in self.graph.node:
+            if node.op_type == "Constant" and node.domain in _DEFAULT_DOMAINS and node.output:
+                for attr in node.attribute:
+                    if attr.name == "value" and attr.t.data_location != onnx.TensorProto.EXTERNAL and _small(attr.t):
+                        found[node.output[0]] = numpy_helper.to_array(attr.t)
+        return found
+
+    def metadata(self) -> dict[str, Any]:
+        model = self.model
+        return {
+            "ir_version": int(model.ir_version),
+            "producer_name": model.producer_name,
+            "producer_version": model.producer_version,
+            "domain": model.domain,
+            "model_version": int(model.model_version),
+            "doc_string": model.doc_string,
+            "graph_name": model.graph.name,
+            "opset_imports": {
+                (op.domain or "ai.onnx"): int(op.version)
+                for op in sorted(model.opset_import, key=lambda o: o.domain)
+            },
+            "metadata_props": {p.key: p.value for p in model.metadata_props},
+            "external_data": self.external_data(),
+        }
+
+    def external_data(self) -> list[dict[str, Any]]:
+        """Files the model names for its weights: whether each exists, never their content."""
+        folder = self.path.resolve().parent
+        locations: dict[str, dict[str, Any]] = {}
+        for tensor in _all_initializers(self.graph):
+            if tensor.data_location != onnx.TensorProto.EXTERNAL:
+                continue
+            entry = {kv.key: kv.value for kv in tensor.external_data}
+            location = entry.get("location", "")
+            if location in locations:
+                continue
+            target = (folder / location).resolve()
+            inside = bool(location) and not Path(location).is_absolute() and target.is_relative_to(folder)
+            if not inside:
+                self.warnings.append(
+                    f"external data {location!r} is outside the model's folder; porter does not look at it"
+                )
+            locations[location] = {
+                "location": location,
+                "inside_model_folder": inside,
+                "exists": target.is_file() if inside else None,
+            }
+        return [locations[k] for k in sorted(locations)]
+
+
+def _small(tensor: onnx.TensorProto) -> bool:
+    return int(np.prod(tensor.dims, dtype=np.float64)) <= 4096
+
+
+def _type_and_shape(tp: onnx.TypeProto) -> tuple[str, tuple[int | None, ...], tuple[int | str, ...]]:
+    kind = tp.WhichOneof("value")
+    if kind != "tensor_type":
+        return (kind or "unknown").replace("_type", ""), (), ()
+    tt = tp.tensor_type
+    elem_name = onnx.TensorProto.DataType.Name(tt.elem_type) if tt.elem_type in onnx.TensorProto.DataType.values() else f"unknown({tt.elem_type})"
+    dtype = _TYPE_NAMES.get(elem_name, elem_name.lower())
+    if not tt.HasField("shape"):
+        return dtype, (), ()
+    shape: list[int | None] = []
+    dims: list[int | str] = []
+    for d in tt.shape.dim:
+        if d.HasField("dim_value") and d.dim_value > 0:
+            shape.append(int(d.dim_value))
+            dims.append(int(d.dim_value))
+        else:
+            shape.append(None)
+            dims.append(d.dim_param or "?")
+    return dtype, tuple(shape), tuple(dims)
+
+
+def _all_nodes(graph: onnx.GraphProto):
+    for node in graph.node:
+        yield node
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                yield from _all_nodes(attr.g)
+            for g in attr.graphs:
+                yield from _all_nodes(g)
+
+
+def _all_initializers(graph: onnx.GraphProto):
+    yield from graph.initializer
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                yield from _all_initializers(attr.g)
+            for g in attr.graphs:
+                yield from _all_initializers(g)
