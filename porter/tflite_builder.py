@@ -1,0 +1,299 @@
+"""Write small .tflite flatbuffers from a plain description.
+
+porter builds its sample models and its test fixtures with this, so both are made by
+the project's own code, byte for byte the same on every machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import flatbuffers
+import numpy as np
+import importlib
+
+# The tflite package re-exports each class under its module's name, so the modules
+# that hold the builder functions are fetched explicitly.
+_NAMES = (
+    "Buffer BuiltinOperator BuiltinOptions Conv2DOptions FullyConnectedOptions Metadata "
+    "Model Operator OperatorCode Pool2DOptions QuantizationParameters ReshapeOptions "
+    "SignatureDef SubGraph Tensor TensorMap TensorType"
+).split()
+_M = {name: importlib.import_module(f"tflite.{name}") for name in _NAMES}
+Buffer, BuiltinOperator, BuiltinOptions = _M["Buffer"], _M["BuiltinOperator"], _M["BuiltinOptions"]
+Conv2DOptions, FullyConnectedOptions = _M["Conv2DOptions"], _M["FullyConnectedOptions"]
+Metadata, Model, Operator, OperatorCode = _M["Metadata"], _M["Model"], _M["Operator"], _M["OperatorCode"]
+Pool2DOptions, QuantizationParameters = _M["Pool2DOptions"], _M["QuantizationParameters"]
+ReshapeOptions, SignatureDef, SubGraph = _M["ReshapeOptions"], _M["SignatureDef"], _M["SubGraph"]
+Tensor, TensorMap, TensorType = _M["Tensor"], _M["TensorMap"], _M["TensorType"]
+
+_DTYPES = {
+    name.lower(): value for name, value in vars(TensorType.TensorType).items() if name.isupper()
+}
+_DTYPES["float32"] = TensorType.TensorType.FLOAT32
+_OPS = {
+    name: value
+    for name, value in vars(BuiltinOperator.BuiltinOperator).items()
+    if name.isupper()
+}
+_PADDING = {"SAME": 0, "VALID": 1}
+
+
+@dataclass
+class TensorSpec:
+    name: str
+    shape: list[int]
+    dtype: str = "float32"
+    data: bytes | None = None  # constant contents, None for activations
+    scale: list[float] | None = None
+    zero_point: list[int] | None = None
+    axis: int = 0
+    shape_signature: list[int] | None = None
+
+
+@dataclass
+class OpSpec:
+    op: str  # builtin name ("CONV_2D") or "CUSTOM:<name>"
+    inputs: list[int]
+    outputs: list[int]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelSpec:
+    tensors: list[TensorSpec]
+    ops: list[OpSpec]
+    inputs: list[int]
+    outputs: list[int]
+    description: str = "built by porter"
+    # SignatureDef: (key, {name: tensor index} for inputs, same for outputs)
+    signature: tuple[str, dict[str, int], dict[str, int]] | None = None
+    metadata: dict[str, bytes] = field(default_factory=dict)
+    deprecated_opcodes_only: bool = False  # old files fill only the int8 field
+    extra_subgraphs: int = 0
+
+
+def constant(name: str, array: np.ndarray, **quant: Any) -> TensorSpec:
+    """A constant tensor holding `array` (little-endian, as TFLite stores it)."""
+    array = np.ascontiguousarray(array)
+    dtype = str(array.dtype)
+    return TensorSpec(name, list(array.shape), dtype, array.astype(array.dtype.newbyteorder("<")).tobytes(), **quant)
+
+
+def build_tflite(spec: ModelSpec) -> bytes:
+    """Serialize `spec` to .tflite bytes."""
+    b = flatbuffers.Builder(1024)
+    buffers = [_buffer(b, None)]
+    tensor_offsets = []
+    for t in spec.tensors:
+        buffer_index = 0
+        if t.data is not None:
+            buffers.append(_buffer(b, t.data))
+            buffer_index = len(buffers) - 1
+        tensor_offsets.append(_tensor(b, t, buffer_index))
+    metadata_offsets = []
+    for name, blob in spec.metadata.items():
+        buffers.append(_buffer(b, blob))
+        name_off = b.CreateString(name)
+        Metadata.MetadataStart(b)
+        Metadata.MetadataAddName(b, name_off)
+        Metadata.MetadataAddBuffer(b, len(buffers) - 1)
+        metadata_offsets.append(Metadata.MetadataEnd(b))
+
+    codes: list[str] = []
+    for op in spec.ops:
+        if op.op not in codes:
+            codes.append(op.op)
+    op_offsets = [_operator(b, op, codes.index(op.op)) for op in spec.ops]
+    subgraphs = [_subgraph(b, tensor_offsets, op_offsets, spec.inputs, spec.outputs, "main")]
+    for k in range(spec.extra_subgraphs):
+        subgraphs.append(_subgraph(b, [], [], [], [], f"extra{k}"))
+    code_offsets = [_opcode(b, code, spec.deprecated_opcodes_only) for code in codes]
+    signature_offsets = [_signature(b, *spec.signature)] if spec.signature else []
+    description = b.CreateString(spec.description)
+
+    vectors = {
+        "codes": _offset_vector(b, code_offsets),
+        "subgraphs": _offset_vector(b, subgraphs),
+        "buffers": _offset_vector(b, buffers),
+        "metadata": _offset_vector(b, metadata_offsets),
+        "signatures": _offset_vector(b, signature_offsets),
+    }
+    Model.ModelStart(b)
+    Model.ModelAddVersion(b, 3)
+    Model.ModelAddOperatorCodes(b, vectors["codes"])
+    Model.ModelAddSubgraphs(b, vectors["subgraphs"])
+    Model.ModelAddDescription(b, description)
+    Model.ModelAddBuffers(b, vectors["buffers"])
+    if metadata_offsets:
+        Model.ModelAddMetadata(b, vectors["metadata"])
+    if signature_offsets:
+        Model.ModelAddSignatureDefs(b, vectors["signatures"])
+    b.Finish(Model.ModelEnd(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def _offset_vector(b: flatbuffers.Builder, offsets: list[int]) -> int:
+    b.StartVector(4, len(offsets), 4)
+    for off in reversed(offsets):
+        b.PrependUOffsetTRelative(off)
+    return b.EndVector()
+
+
+def _int_vector(b: flatbuffers.Builder, values: list[int], width: int = 4) -> int:
+    b.StartVector(width, len(values), width)
+    prepend = b.PrependInt32 if width == 4 else b.PrependInt64
+    for v in reversed(values):
+        prepend(int(v))
+    return b.EndVector()
+
+
+def _float_vector(b: flatbuffers.Builder, values: list[float]) -> int:
+    b.StartVector(4, len(values), 4)
+    for v in reversed(values):
+        b.PrependFloat32(float(v))
+    return b.EndVector()
+
+
+def _buffer(b: flatbuffers.Builder, data: bytes | None) -> int:
+    data_off = None
+    if data:
+        # 16-byte alignment lets the runtime read weights in place.
+        b.StartVector(1, len(data), 16)
+        b.head -= len(data)
+        b.Bytes[b.head : b.head + len(data)] = data
+        data_off = b.EndVector()
+    Buffer.BufferStart(b)
+    if data_off is not None:
+        Buffer.BufferAddData(b, data_off)
+    return Buffer.BufferEnd(b)
+
+
+def _tensor(b: flatbuffers.Builder, t: TensorSpec, buffer_index: int) -> int:
+    name = b.CreateString(t.name)
+    shape = _int_vector(b, t.shape)
+    signature = _int_vector(b, t.shape_signature) if t.shape_signature is not None else None
+    quant = None
+    if t.scale is not None:
+        scale = _float_vector(b, t.scale)
+        zero_point = _int_vector(b, t.zero_point or [0] * len(t.scale), width=8)
+        QuantizationParameters.QuantizationParametersStart(b)
+        QuantizationParameters.QuantizationParametersAddScale(b, scale)
+        QuantizationParameters.QuantizationParametersAddZeroPoint(b, zero_point)
+        QuantizationParameters.QuantizationParametersAddQuantizedDimension(b, t.axis)
+        quant = QuantizationParameters.QuantizationParametersEnd(b)
+    Tensor.TensorStart(b)
+    Tensor.TensorAddShape(b, shape)
+    Tensor.TensorAddType(b, _DTYPES[t.dtype])
+    Tensor.TensorAddBuffer(b, buffer_index)
+    Tensor.TensorAddName(b, name)
+    if quant is not None:
+        Tensor.TensorAddQuantization(b, quant)
+    if signature is not None:
+        Tensor.TensorAddShapeSignature(b, signature)
+    return Tensor.TensorEnd(b)
+
+
+def _options(b: flatbuffers.Builder, op: OpSpec) -> tuple[int, int | None]:
+    o = op.options
+    if op.op == "CONV_2D":
+        Conv2DOptions.Conv2DOptionsStart(b)
+        Conv2DOptions.Conv2DOptionsAddPadding(b, _PADDING[o.get("padding", "SAME")])
+        Conv2DOptions.Conv2DOptionsAddStrideW(b, o.get("stride", 1))
+        Conv2DOptions.Conv2DOptionsAddStrideH(b, o.get("stride", 1))
+        Conv2DOptions.Conv2DOptionsAddDilationWFactor(b, 1)
+        Conv2DOptions.Conv2DOptionsAddDilationHFactor(b, 1)
+        return BuiltinOptions.BuiltinOptions.Conv2DOptions, Conv2DOptions.Conv2DOptionsEnd(b)
+    if op.op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        Pool2DOptions.Pool2DOptionsStart(b)
+        Pool2DOptions.Pool2DOptionsAddPadding(b, _PADDING[o.get("padding", "VALID")])
+        Pool2DOptions.Pool2DOptionsAddStrideW(b, o["stride"])
+        Pool2DOptions.Pool2DOptionsAddStrideH(b, o["stride"])
+        Pool2DOptions.Pool2DOptionsAddFilterWidth(b, o["size"])
+        Pool2DOptions.Pool2DOptionsAddFilterHeight(b, o["size"])
+        return BuiltinOptions.BuiltinOptions.Pool2DOptions, Pool2DOptions.Pool2DOptionsEnd(b)
+    if op.op == "FULLY_CONNECTED":
+        FullyConnectedOptions.FullyConnectedOptionsStart(b)
+        end = FullyConnectedOptions.FullyConnectedOptionsEnd(b)
+        return BuiltinOptions.BuiltinOptions.FullyConnectedOptions, end
+    if op.op == "RESHAPE":
+        new_shape = _int_vector(b, o["new_shape"])
+        ReshapeOptions.ReshapeOptionsStart(b)
+        ReshapeOptions.ReshapeOptionsAddNewShape(b, new_shape)
+        return BuiltinOptions.BuiltinOptions.ReshapeOptions, ReshapeOptions.ReshapeOptionsEnd(b)
+    return 0, None
+
+
+def _operator(b: flatbuffers.Builder, op: OpSpec, code_index: int) -> int:
+    options_type, options = _options(b, op)
+    inputs = _int_vector(b, op.inputs)
+    outputs = _int_vector(b, op.outputs)
+    Operator.OperatorStart(b)
+    Operator.OperatorAddOpcodeIndex(b, code_index)
+    Operator.OperatorAddInputs(b, inputs)
+    Operator.OperatorAddOutputs(b, outputs)
+    if options is not None:
+        Operator.OperatorAddBuiltinOptionsType(b, options_type)
+        Operator.OperatorAddBuiltinOptions(b, options)
+    return Operator.OperatorEnd(b)
+
+
+def _subgraph(
+    b: flatbuffers.Builder,
+    tensors: list[int],
+    ops: list[int],
+    inputs: list[int],
+    outputs: list[int],
+    name: str,
+) -> int:
+    tensor_vec = _offset_vector(b, tensors)
+    input_vec = _int_vector(b, inputs)
+    output_vec = _int_vector(b, outputs)
+    op_vec = _offset_vector(b, ops)
+    name_off = b.CreateString(name)
+    SubGraph.SubGraphStart(b)
+    SubGraph.SubGraphAddTensors(b, tensor_vec)
+    SubGraph.SubGraphAddInputs(b, input_vec)
+    SubGraph.SubGraphAddOutputs(b, output_vec)
+    SubGraph.SubGraphAddOperators(b, op_vec)
+    SubGraph.SubGraphAddName(b, name_off)
+    return SubGraph.SubGraphEnd(b)
+
+
+def _opcode(b: flatbuffers.Builder, code: str, deprecated_only: bool) -> int:
+    custom = code[len("CUSTOM:") :] if code.startswith("CUSTOM:") else None
+    builtin = _OPS["CUSTOM"] if custom is not None else _OPS[code]
+    custom_off = b.CreateString(custom) if custom is not None else None
+    OperatorCode.OperatorCodeStart(b)
+    OperatorCode.OperatorCodeAddDeprecatedBuiltinCode(b, min(builtin, 127))
+    if not deprecated_only:
+        OperatorCode.OperatorCodeAddBuiltinCode(b, builtin)
+    if custom_off is not None:
+        OperatorCode.OperatorCodeAddCustomCode(b, custom_off)
+    OperatorCode.OperatorCodeAddVersion(b, 1)
+    return OperatorCode.OperatorCodeEnd(b)
+
+
+def _signature(
+    b: flatbuffers.Builder, key: str, inputs: dict[str, int], outputs: dict[str, int]
+) -> int:
+    def maps(entries: dict[str, int]) -> int:
+        offsets = []
+        for name, index in entries.items():
+            name_off = b.CreateString(name)
+            TensorMap.TensorMapStart(b)
+            TensorMap.TensorMapAddName(b, name_off)
+            TensorMap.TensorMapAddTensorIndex(b, index)
+            offsets.append(TensorMap.TensorMapEnd(b))
+        return _offset_vector(b, offsets)
+
+    in_vec = maps(inputs)
+    out_vec = maps(outputs)
+    key_off = b.CreateString(key)
+    SignatureDef.SignatureDefStart(b)
+    SignatureDef.SignatureDefAddInputs(b, in_vec)
+    SignatureDef.SignatureDefAddOutputs(b, out_vec)
+    SignatureDef.SignatureDefAddSignatureKey(b, key_off)
+    SignatureDef.SignatureDefAddSubgraphIndex(b, 0)
+    return SignatureDef.SignatureDefEnd(b)
