@@ -79,6 +79,56 @@ def inspect(
     print_human(info, Console(highlight=False))
 
 
+@app.command()
+@_one_line_errors
+def scaffold(
+    model: Annotated[Path, typer.Argument(help="A .tflite or .onnx model file.")],
+    postproc: Annotated[
+        str, typer.Option(help="Postprocessor to build in (see `porter postprocs`).")
+    ] = "none",
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Script to write (default: MODEL's name .py)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing script.")] = False,
+    channels: Annotated[
+        str | None,
+        typer.Option(help="Image channels: rgb, bgr (3-channel) or gray, blue (1-channel)."),
+    ] = None,
+    layout: Annotated[
+        str | None, typer.Option(help="Image layout when porter cannot tell: NHWC or NCHW.")
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(help="Write nothing; exit 1 with a diff if the script on disk is stale."),
+    ] = False,
+) -> None:
+    """Write a standalone inference script for MODEL."""
+    from porter.scaffold import scaffold_command
+
+    raise typer.Exit(scaffold_command(model, postproc, output, force, channels, layout, check))
+
+
+@app.command()
+@_one_line_errors
+def check(
+    scripts: Annotated[list[Path], typer.Argument(help="Generated scripts to verify.")],
+) -> None:
+    """Exit 1 with a diff when a generated script differs from what porter writes now."""
+    from porter.scaffold import check_command
+
+    raise typer.Exit(check_command(scripts))
+
+
+@app.command()
+def postprocs() -> None:
+    """List the built-in postprocessors."""
+    from porter.postprocs import available
+
+    for name, post in available().items():
+        print(f"{name:16} {post.summary}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

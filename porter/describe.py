@@ -12,7 +12,9 @@ from porter.model import ModelInfo
 _TFLITE_ID = b"TFL3"
 _HASH_CHUNK = 8 * 1024 * 1024
 # Protobuf tags of ModelProto's fields 1-8 and 14 (ir_version, producer, graph, ...).
-_ONNX_FIRST_TAGS = frozenset(bytes([t]) for t in (0x08, 0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72))
+_ONNX_FIRST_TAGS = frozenset(
+    bytes([t]) for t in (0x08, 0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72)
+)
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -80,7 +82,7 @@ def _read_tflite(path: Path, buf: mmap.mmap, info: dict) -> ModelInfo:
         return read_tflite(buf, info)
     except CorruptModel as exc:
         raise PorterError(path, f"corrupt TFLite model: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - any flatbuffer fault means a broken file
+    except Exception as exc:  # any flatbuffer fault means a broken file
         raise PorterError(
             path, f"corrupt or truncated TFLite model ({type(exc).__name__}: {exc})"
         ) from None
@@ -93,7 +95,7 @@ def _read_onnx(path: Path, info: dict) -> ModelInfo:
         return read_onnx(path, info)
     except CorruptModel as exc:
         raise PorterError(path, f"corrupt ONNX model: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - protobuf and onnx raise many kinds
+    except Exception as exc:  # protobuf and onnx raise many kinds
         raise PorterError(
             path, f"corrupt or truncated ONNX model ({type(exc).__name__}: {_short(exc)})"
         ) from None

@@ -27,7 +27,7 @@ GRID_H, GRID_W = HEIGHT // STRIDE, WIDTH // STRIDE
 # Centre disk and surround ring radii, in heatmap cells, and the response at which the
 # sigmoid crosses face_det_lite's 0.55 threshold (tuned on the `coins` photo).
 _CENTRE_RADIUS, _RING_INNER, _RING_OUTER, _KERNEL = 4.0, 6.0, 7.0, 17
-_GAIN, _RESPONSE_AT_THRESHOLD = 40.0, 0.25
+_GAIN, _RESPONSE_AT_THRESHOLD = 12.0, 0.25
 _LOGIT_AT_THRESHOLD = float(np.log(0.55 / 0.45))
 # Box edges (left, top, right, bottom) in cells from the peak cell's corner: a square
 # centred on the cell's centre.
@@ -35,7 +35,7 @@ _BOX = [4.0, 4.0, 5.0, 5.0]
 # Landmark offsets in cells from the peak cell's corner: x of 5 points, then y of 5.
 _LANDMARKS = [-1.0, 2.0, 0.5, -0.6, 1.6, -0.5, -0.5, 0.8, 2.1, 2.1]
 
-HEATMAP_Q = (0.15, 150)
+HEATMAP_Q = (0.05, 160)
 BBOX_Q = (0.05, 0)
 LANDMARK_Q = (0.02, 128)
 
@@ -78,15 +78,29 @@ def face_det_lite_sample_tflite() -> bytes:
         constant("blob_filter", k.reshape(1, _KERNEL, _KERNEL, 1)),
         constant("blob_bias", np.array([_blob_bias()], np.float32)),
         TensorSpec("heatmap_float", [1, GRID_H, GRID_W, 1]),
-        TensorSpec("heatmap", [1, GRID_H, GRID_W, 1], "uint8", scale=[HEATMAP_Q[0]], zero_point=[HEATMAP_Q[1]]),
+        TensorSpec(
+            "heatmap",
+            [1, GRID_H, GRID_W, 1],
+            "uint8",
+            scale=[HEATMAP_Q[0]],
+            zero_point=[HEATMAP_Q[1]],
+        ),
         constant("bbox_filter", np.zeros((4, 1, 1, 1), np.float32)),
         constant("bbox_bias", np.array(_BOX, np.float32)),
         TensorSpec("bbox_float", [1, GRID_H, GRID_W, 4]),
-        TensorSpec("bbox", [1, GRID_H, GRID_W, 4], "uint8", scale=[BBOX_Q[0]], zero_point=[BBOX_Q[1]]),
+        TensorSpec(
+            "bbox", [1, GRID_H, GRID_W, 4], "uint8", scale=[BBOX_Q[0]], zero_point=[BBOX_Q[1]]
+        ),
         constant("landmark_filter", np.zeros((10, 1, 1, 1), np.float32)),
         constant("landmark_bias", np.array(_LANDMARKS, np.float32)),
         TensorSpec("landmark_float", [1, GRID_H, GRID_W, 10]),
-        TensorSpec("landmark", [1, GRID_H, GRID_W, 10], "uint8", scale=[LANDMARK_Q[0]], zero_point=[LANDMARK_Q[1]]),
+        TensorSpec(
+            "landmark",
+            [1, GRID_H, GRID_W, 10],
+            "uint8",
+            scale=[LANDMARK_Q[0]],
+            zero_point=[LANDMARK_Q[1]],
+        ),
     ]
     ops = [
         OpSpec("DEQUANTIZE", [0], [1]),
@@ -130,15 +144,29 @@ def face_det_lite_sample_onnx() -> bytes:
         inits.append(numpy_helper.from_array(np.array(scale, np.float32), f"{name}_scale"))
         inits.append(numpy_helper.from_array(np.array(zp, np.uint8), f"{name}_zero_point"))
     nodes = [
-        helper.make_node("DequantizeLinear", ["input", "input_scale", "input_zero_point"], ["image_float"]),
-        helper.make_node("AveragePool", ["image_float"], ["cell_mean"], kernel_shape=[STRIDE, STRIDE], strides=[STRIDE, STRIDE]),
-        helper.make_node("Conv", ["cell_mean", "blob_filter", "blob_bias"], ["heatmap_float"], pads=[pad] * 4),
+        helper.make_node(
+            "DequantizeLinear", ["input", "input_scale", "input_zero_point"], ["image_float"]
+        ),
+        helper.make_node(
+            "AveragePool",
+            ["image_float"],
+            ["cell_mean"],
+            kernel_shape=[STRIDE, STRIDE],
+            strides=[STRIDE, STRIDE],
+        ),
+        helper.make_node(
+            "Conv", ["cell_mean", "blob_filter", "blob_bias"], ["heatmap_float"], pads=[pad] * 4
+        ),
         helper.make_node("Conv", ["cell_mean", "bbox_filter", "bbox_bias"], ["bbox_float"]),
-        helper.make_node("Conv", ["cell_mean", "landmark_filter", "landmark_bias"], ["landmark_float"]),
+        helper.make_node(
+            "Conv", ["cell_mean", "landmark_filter", "landmark_bias"], ["landmark_float"]
+        ),
     ]
     for name in ("heatmap", "bbox", "landmark"):
         nodes.append(
-            helper.make_node("QuantizeLinear", [f"{name}_float", f"{name}_scale", f"{name}_zero_point"], [name])
+            helper.make_node(
+                "QuantizeLinear", [f"{name}_float", f"{name}_scale", f"{name}_zero_point"], [name]
+            )
         )
     graph = helper.make_graph(
         nodes,
@@ -222,12 +250,18 @@ def classifier_sample_qdq_onnx() -> bytes:
     ]
     nodes = [
         helper.make_node("QuantizeLinear", ["image", "in_scale", "in_zero_point"], ["image_q"]),
-        helper.make_node("DequantizeLinear", ["image_q", "in_scale", "in_zero_point"], ["image_dq"]),
+        helper.make_node(
+            "DequantizeLinear", ["image_q", "in_scale", "in_zero_point"], ["image_dq"]
+        ),
         helper.make_node("GlobalAveragePool", ["image_dq"], ["mean_colour"]),
         helper.make_node("Flatten", ["mean_colour"], ["mean_flat"]),
         helper.make_node("Gemm", ["mean_flat", "colour_weights", "colour_bias"], ["scores_float"]),
-        helper.make_node("QuantizeLinear", ["scores_float", "out_scale", "out_zero_point"], ["scores_q"]),
-        helper.make_node("DequantizeLinear", ["scores_q", "out_scale", "out_zero_point"], ["scores"]),
+        helper.make_node(
+            "QuantizeLinear", ["scores_float", "out_scale", "out_zero_point"], ["scores_q"]
+        ),
+        helper.make_node(
+            "DequantizeLinear", ["scores_q", "out_scale", "out_zero_point"], ["scores"]
+        ),
     ]
     graph = helper.make_graph(
         nodes,

@@ -6,36 +6,45 @@ the project's own code, byte for byte the same on every machine.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import flatbuffers
 import numpy as np
-import importlib
 
-# The tflite package re-exports each class under its module's name, so the modules
-# that hold the builder functions are fetched explicitly.
-_NAMES = (
-    "Buffer BuiltinOperator BuiltinOptions Conv2DOptions FullyConnectedOptions Metadata "
-    "Model Operator OperatorCode Pool2DOptions QuantizationParameters ReshapeOptions "
-    "SignatureDef SubGraph Tensor TensorMap TensorType"
-).split()
-_M = {name: importlib.import_module(f"tflite.{name}") for name in _NAMES}
-Buffer, BuiltinOperator, BuiltinOptions = _M["Buffer"], _M["BuiltinOperator"], _M["BuiltinOptions"]
-Conv2DOptions, FullyConnectedOptions = _M["Conv2DOptions"], _M["FullyConnectedOptions"]
-Metadata, Model, Operator, OperatorCode = _M["Metadata"], _M["Model"], _M["Operator"], _M["OperatorCode"]
-Pool2DOptions, QuantizationParameters = _M["Pool2DOptions"], _M["QuantizationParameters"]
-ReshapeOptions, SignatureDef, SubGraph = _M["ReshapeOptions"], _M["SignatureDef"], _M["SubGraph"]
-Tensor, TensorMap, TensorType = _M["Tensor"], _M["TensorMap"], _M["TensorType"]
+
+def _schema(name: str) -> ModuleType:
+    """The tflite package re-exports each class under its module's name; the builder
+    functions live in the module itself."""
+    return importlib.import_module(f"tflite.{name}")
+
+
+Buffer = _schema("Buffer")
+BuiltinOperator = _schema("BuiltinOperator")
+BuiltinOptions = _schema("BuiltinOptions")
+Conv2DOptions = _schema("Conv2DOptions")
+FullyConnectedOptions = _schema("FullyConnectedOptions")
+Metadata = _schema("Metadata")
+Model = _schema("Model")
+Operator = _schema("Operator")
+OperatorCode = _schema("OperatorCode")
+Pool2DOptions = _schema("Pool2DOptions")
+QuantizationParameters = _schema("QuantizationParameters")
+ReshapeOptions = _schema("ReshapeOptions")
+SignatureDef = _schema("SignatureDef")
+SubGraph = _schema("SubGraph")
+Tensor = _schema("Tensor")
+TensorMap = _schema("TensorMap")
+TensorType = _schema("TensorType")
 
 _DTYPES = {
     name.lower(): value for name, value in vars(TensorType.TensorType).items() if name.isupper()
 }
 _DTYPES["float32"] = TensorType.TensorType.FLOAT32
 _OPS = {
-    name: value
-    for name, value in vars(BuiltinOperator.BuiltinOperator).items()
-    if name.isupper()
+    name: value for name, value in vars(BuiltinOperator.BuiltinOperator).items() if name.isupper()
 }
 _PADDING = {"SAME": 0, "VALID": 1}
 
@@ -78,7 +87,13 @@ def constant(name: str, array: np.ndarray, **quant: Any) -> TensorSpec:
     """A constant tensor holding `array` (little-endian, as TFLite stores it)."""
     array = np.ascontiguousarray(array)
     dtype = str(array.dtype)
-    return TensorSpec(name, list(array.shape), dtype, array.astype(array.dtype.newbyteorder("<")).tobytes(), **quant)
+    return TensorSpec(
+        name,
+        list(array.shape),
+        dtype,
+        array.astype(array.dtype.newbyteorder("<")).tobytes(),
+        **quant,
+    )
 
 
 def build_tflite(spec: ModelSpec) -> bytes:

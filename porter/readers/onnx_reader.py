@@ -52,15 +52,15 @@ class _Describer:
     def describe(self, info: dict[str, Any]) -> ModelInfo:
         initializers = {init.name for init in self.graph.initializer}
         inputs = [
-            self.tensor(vi, is_input=True)
-            for vi in self.graph.input
-            if vi.name not in initializers
+            self.tensor(vi, is_input=True) for vi in self.graph.input if vi.name not in initializers
         ]
         outputs = [self.tensor(vi, is_input=False) for vi in self.graph.output]
         operators: Counter[str] = Counter()
         custom: set[str] = set()
         for node in _all_nodes(self.graph):
-            name = node.op_type if node.domain in _DEFAULT_DOMAINS else f"{node.domain}.{node.op_type}"
+            name = (
+                node.op_type if node.domain in _DEFAULT_DOMAINS else f"{node.domain}.{node.op_type}"
+            )
             operators[name] += 1
             if node.domain not in _RUNTIME_DOMAINS:
                 custom.add(name)
@@ -88,7 +88,11 @@ class _Describer:
                 f"tensor {vi.name!r} {list(dims)}: layout is ambiguous (NHWC or NCHW?); "
                 "pass --layout to scaffold"
             )
-        quant = self.input_quantization(vi.name, dtype) if is_input else self.output_quantization(vi.name, dtype)
+        quant = (
+            self.input_quantization(vi.name, dtype)
+            if is_input
+            else self.output_quantization(vi.name, dtype)
+        )
         return Tensor(
             name=vi.name,
             shape=shape,
@@ -150,7 +154,11 @@ class _Describer:
         for node in self.graph.node:
             if node.op_type == "Constant" and node.domain in _DEFAULT_DOMAINS and node.output:
                 for attr in node.attribute:
-                    if attr.name == "value" and attr.t.data_location != onnx.TensorProto.EXTERNAL and _small(attr.t):
+                    if (
+                        attr.name == "value"
+                        and attr.t.data_location != onnx.TensorProto.EXTERNAL
+                        and _small(attr.t)
+                    ):
                         found[node.output[0]] = numpy_helper.to_array(attr.t)
         return found
 
@@ -170,6 +178,7 @@ class _Describer:
             },
             "metadata_props": {p.key: p.value for p in model.metadata_props},
             "external_data": self.external_data(),
+            "main_subgraph_operators": len(self.graph.node),
         }
 
     def external_data(self) -> list[dict[str, Any]]:
@@ -184,7 +193,11 @@ class _Describer:
             if location in locations:
                 continue
             target = (folder / location).resolve()
-            inside = bool(location) and not Path(location).is_absolute() and target.is_relative_to(folder)
+            inside = (
+                bool(location)
+                and not Path(location).is_absolute()
+                and target.is_relative_to(folder)
+            )
             if not inside:
                 self.warnings.append(
                     f"external data {location!r} is outside the model's folder; porter does not look at it"
@@ -201,12 +214,18 @@ def _small(tensor: onnx.TensorProto) -> bool:
     return int(np.prod(tensor.dims, dtype=np.float64)) <= 4096
 
 
-def _type_and_shape(tp: onnx.TypeProto) -> tuple[str, tuple[int | None, ...], tuple[int | str, ...]]:
+def _type_and_shape(
+    tp: onnx.TypeProto,
+) -> tuple[str, tuple[int | None, ...], tuple[int | str, ...]]:
     kind = tp.WhichOneof("value")
     if kind != "tensor_type":
         return (kind or "unknown").replace("_type", ""), (), ()
     tt = tp.tensor_type
-    elem_name = onnx.TensorProto.DataType.Name(tt.elem_type) if tt.elem_type in onnx.TensorProto.DataType.values() else f"unknown({tt.elem_type})"
+    elem_name = (
+        onnx.TensorProto.DataType.Name(tt.elem_type)
+        if tt.elem_type in onnx.TensorProto.DataType.values()
+        else f"unknown({tt.elem_type})"
+    )
     dtype = _TYPE_NAMES.get(elem_name, elem_name.lower())
     if not tt.HasField("shape"):
         return dtype, (), ()

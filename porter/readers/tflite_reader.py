@@ -16,17 +16,11 @@ from tflite.TensorType import TensorType
 from porter.layout import guess_layout
 from porter.model import ModelInfo, Quantization, Tensor
 
-_BUILTIN_NAMES = {
-    value: name for name, value in vars(BuiltinOperator).items() if name.isupper()
-}
-_TYPE_NAMES = {
-    value: name.lower() for name, value in vars(TensorType).items() if name.isupper()
-}
+_BUILTIN_NAMES = {value: name for name, value in vars(BuiltinOperator).items() if name.isupper()}
+_TYPE_NAMES = {value: name.lower() for name, value in vars(TensorType).items() if name.isupper()}
 _CUSTOM_CODE = BuiltinOperator.CUSTOM
 # Custom ops that the stock LiteRT op resolver registers itself.
-_RESOLVED_CUSTOM_OPS = frozenset(
-    {"TFLite_Detection_PostProcess", "Mfcc", "AudioSpectrogram"}
-)
+_RESOLVED_CUSTOM_OPS = frozenset({"TFLite_Detection_PostProcess", "Mfcc", "AudioSpectrogram"})
 _BINARY_METADATA = frozenset({"TFLITE_METADATA", "CONVERSION_METADATA"})
 _MAX_TEXT_METADATA = 64 * 1024
 
@@ -86,6 +80,7 @@ class _Reader:
                     "this model unless a library registers it"
                 )
         metadata = self.metadata(n_subgraphs, signature)
+        metadata["main_subgraph_operators"] = self.count(subgraph.OperatorsLength())
         return ModelInfo(
             format="tflite",
             inputs=inputs,
@@ -135,7 +130,7 @@ class _Reader:
         signature_dims = self.dims(t.ShapeSignatureLength(), t.ShapeSignature)
         if signature_dims and len(signature_dims) == len(shape):
             shape_or_none = tuple(
-                None if sig < 0 else dim for dim, sig in zip(shape, signature_dims)
+                None if sig < 0 else dim for dim, sig in zip(shape, signature_dims, strict=True)
             )
         else:
             shape_or_none = tuple(shape)

@@ -1,0 +1,329 @@
+"""From a ModelInfo and the user's flags to one ScriptPlan that templates only render.
+
+Every decision about the generated script is taken here (which input is the image,
+its channels and layout, which output plays which role for the postprocessor), so the
+templates hold no logic beyond choosing between the branches the plan names.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from porter.errors import PorterError
+from porter.model import ModelInfo, Tensor
+from porter.postprocs import Postproc
+
+RUNTIMES = {"tflite": "litert", "onnx": "onnxruntime"}
+_IMAGE_CHANNELS = {1: ("gray", "blue"), 3: ("rgb", "bgr")}
+_NUMERIC = frozenset(
+    {
+        "uint8",
+        "int8",
+        "uint16",
+        "int16",
+        "int32",
+        "uint32",
+        "int64",
+        "uint64",
+        "float16",
+        "float32",
+        "float64",
+        "bool",
+    }
+)
+_QUANTIZED_IMAGE_TYPES = frozenset({"uint8", "int8", "uint16", "int16"})
+_FLOAT_TYPES = frozenset({"float16", "float32"})
+
+
+@dataclass(frozen=True)
+class ScaffoldOptions:
+    model_arg: str  # the model path exactly as the user gave it
+    output_arg: str
+    postproc: str = "none"
+    channels: str | None = None
+    layout: str | None = None
+
+
+@dataclass
+class IOPlan:
+    name: str  # the name the runtime reports (TFLite: the tensor name)
+    key: str  # the name people read (TFLite: the SignatureDef key)
+    shape: list[int | None]
+    dtype: str
+    quantization: dict[str, Any] | None
+
+
+@dataclass
+class ImagePlan:
+    name: str
+    height: int
+    width: int
+    channels: int
+    layout: str
+    channel_order: str
+    allowed_orders: list[str]
+    dtype: str
+    # "float": float input without quantization, "integer": quantized integers,
+    # "qdq": floats that the model quantizes itself (ONNX QDQ).
+    boundary: str
+
+
+@dataclass
+class ScriptPlan:
+    runtime: str
+    model_file: str
+    sha256: str
+    command: str
+    docstring: str
+    inputs: list[IOPlan]
+    outputs: list[IOPlan]
+    image: ImagePlan | None
+    postproc: dict[str, Any]
+    main_subgraph_operators: int
+    outputs_doc: str
+    warnings: list[str] = field(default_factory=list)
+
+    def context(self) -> dict[str, Any]:
+        """What the templates see: plain dicts, lists and scalars."""
+        return {"plan": asdict(self)}
+
+
+def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> ScriptPlan:
+    """Decide everything the generated script needs, or say precisely why it cannot."""
+    model_path = options.model_arg
+    for tensor in info.inputs + info.outputs:
+        if tensor.dtype not in _NUMERIC:
+            raise PorterError(
+                model_path,
+                f"tensor {tensor.name!r} has type {tensor.dtype}; porter can only script "
+                "models whose inputs and outputs are numeric tensors",
+            )
+    warnings = [
+        f"custom operator {name!r}: the stock runtime will refuse this model "
+        "unless the library that implements it is loaded"
+        for name in info.custom_operators
+    ]
+    image = _image_plan(info, options, postproc, warnings)
+    roles = _resolve_roles(info, options, postproc, image)
+    command = _command(options)
+    return ScriptPlan(
+        runtime=RUNTIMES[info.format],
+        model_file=info.file,
+        sha256=info.sha256,
+        command=command,
+        docstring=_docstring(info, postproc, command),
+        inputs=[_io(t) for t in info.inputs],
+        outputs=[_io(t) for t in info.outputs],
+        image=image,
+        postproc={
+            "name": postproc.name,
+            "template": postproc.template,
+            "summary": postproc.summary,
+            "reference": postproc.reference,
+            "roles": roles,
+            "options": dict(postproc.options),
+        },
+        main_subgraph_operators=int(
+            info.metadata.get("main_subgraph_operators", sum(info.operators.values()))
+        ),
+        outputs_doc=_outputs_doc(info),
+        warnings=warnings,
+    )
+
+
+def _io(tensor: Tensor) -> IOPlan:
+    quant = None
+    if tensor.quantization is not None:
+        q = tensor.quantization
+        quant = {
+            "scale": list(q.scale),
+            "zero_point": list(q.zero_point),
+            "axis": q.axis,
+            "boundary": q.boundary,
+        }
+    return IOPlan(
+        name=tensor.tensor_name or tensor.name,
+        key=tensor.name,
+        shape=list(tensor.shape),
+        dtype=tensor.dtype,
+        quantization=quant,
+    )
+
+
+def _layout_of(tensor: Tensor, options: ScaffoldOptions) -> str | None:
+    return options.layout or tensor.layout
+
+
+def _image_plan(
+    info: ModelInfo, options: ScaffoldOptions, postproc: Postproc, warnings: list[str]
+) -> ImagePlan | None:
+    """The first 4-D input with 1 or 3 channels in a known layout is the image."""
+    for tensor in info.inputs:
+        layout = _layout_of(tensor, options)
+        if len(tensor.shape) != 4 or layout is None:
+            continue
+        channel_axis, h_axis, w_axis = (3, 1, 2) if layout == "NHWC" else (1, 2, 3)
+        channels = tensor.shape[channel_axis]
+        if channels not in _IMAGE_CHANNELS:
+            continue
+        height, width = tensor.shape[h_axis], tensor.shape[w_axis]
+        if height is None or width is None:
+            raise PorterError(
+                options.model_arg,
+                f"input {tensor.name!r} has dynamic spatial dims {list(tensor.dims)}; "
+                "porter needs a fixed image size to plan preprocessing",
+            )
+        if tensor.dtype not in _QUANTIZED_IMAGE_TYPES | _FLOAT_TYPES:
+            continue
+        allowed = list(_IMAGE_CHANNELS[channels])
+        if postproc.allowed_channels:
+            allowed = [c for c in allowed if c in postproc.allowed_channels]
+        order = options.channels or postproc.default_channels or allowed[0]
+        if order not in allowed:
+            raise PorterError(
+                options.model_arg,
+                f"--channels {order} does not fit input {tensor.name!r} with {channels} "
+                f"channel(s); choose one of: {', '.join(allowed)}",
+            )
+        if postproc.image_channels is not None and channels != postproc.image_channels:
+            raise PorterError(
+                options.model_arg,
+                f"postprocessor {postproc.name} expects a {postproc.image_channels}-channel "
+                f"image input; {tensor.name!r} has {channels}",
+            )
+        quant = tensor.quantization
+        if quant is None or (tensor.dtype in _FLOAT_TYPES and quant.boundary != "qdq"):
+            boundary = "float" if tensor.dtype in _FLOAT_TYPES else "integer"
+        else:
+            boundary = quant.boundary
+        if boundary == "integer" and quant is None:
+            warnings.append(
+                f"input {tensor.name!r} is {tensor.dtype} without quantization parameters; "
+                "the script feeds raw 0..255 pixel values"
+            )
+        if quant is not None and quant.per_channel:
+            raise PorterError(
+                options.model_arg,
+                f"input {tensor.name!r} is quantized per channel; porter only plans "
+                "per-tensor input quantization",
+            )
+        return ImagePlan(
+            name=tensor.tensor_name or tensor.name,
+            height=int(height),
+            width=int(width),
+            channels=int(channels),
+            layout=layout,
+            channel_order=order,
+            allowed_orders=allowed,
+            dtype=tensor.dtype,
+            boundary=boundary,
+        )
+    if postproc.image_channels is not None:
+        raise PorterError(
+            options.model_arg,
+            f"postprocessor {postproc.name} needs an image input with "
+            f"{postproc.image_channels} channel(s) in a known layout; none found "
+            "(pass --layout NHWC or NCHW if the layout is ambiguous)",
+        )
+    return None
+
+
+def _resolve_roles(
+    info: ModelInfo, options: ScaffoldOptions, postproc: Postproc, image: ImagePlan | None
+) -> dict[str, dict[str, Any]]:
+    """Which output plays each role the postprocessor needs: by name, then by shape."""
+    if not postproc.outputs:
+        return {}
+    layout = (
+        options.layout
+        or (image.layout if image else None)
+        or ("NHWC" if info.format == "tflite" else "NCHW")
+    )
+    channel_axis = 3 if layout == "NHWC" else 1
+    candidates = [t for t in info.outputs if len(t.shape) == 4]
+    roles: dict[str, dict[str, Any]] = {}
+    taken: set[str] = set()
+    for need in postproc.outputs:
+        fitting = [
+            t for t in candidates if t.shape[channel_axis] == need.channels and t.name not in taken
+        ]
+        by_name = [
+            t for t in fitting if need.role in {t.name.lower(), (t.tensor_name or "").lower()}
+        ]
+        containing = [t for t in fitting if need.role in t.name.lower()]
+        chosen = by_name or containing or fitting
+        if len(chosen) != 1:
+            found = ", ".join(f"{t.name} {list(t.dims)}" for t in info.outputs) or "none"
+            problem = "no output" if not chosen else "several outputs"
+            raise PorterError(
+                options.model_arg,
+                f"postprocessor {postproc.name}: {problem} fit its {need.role!r} output "
+                f"({need.channels} channel(s) on axis {channel_axis}, {layout}); outputs: {found}",
+            )
+        tensor = chosen[0]
+        taken.add(tensor.name)
+        roles[need.role] = {
+            "name": tensor.tensor_name or tensor.name,
+            "channel_axis": channel_axis,
+        }
+    grids = {
+        tuple(d for i, d in enumerate(t.shape) if i not in (0, channel_axis))
+        for t in info.outputs
+        if (t.tensor_name or t.name) in {r["name"] for r in roles.values()}
+    }
+    if len(grids) != 1:
+        raise PorterError(
+            options.model_arg,
+            f"postprocessor {postproc.name}: its outputs do not share one spatial grid",
+        )
+    return roles
+
+
+def _command(options: ScaffoldOptions) -> str:
+    parts = ["porter", "scaffold", options.model_arg]
+    if options.postproc != "none":
+        parts += ["--postproc", options.postproc]
+    if options.channels:
+        parts += ["--channels", options.channels]
+    if options.layout:
+        parts += ["--layout", options.layout]
+    parts += ["-o", options.output_arg]
+    return shlex.join(parts)
+
+
+def _docstring(info: ModelInfo, postproc: Postproc, command: str) -> str:
+    runtime = {"tflite": "LiteRT", "onnx": "ONNX Runtime"}[info.format]
+    what = "Inference" if postproc.name == "none" else f"{postproc.name} inference"
+    lines = [
+        f"{what} for {info.file} on {runtime}, on the CPU or a Qualcomm NPU.",
+        "",
+        f"Generated by porter from {info.file}",
+        f"(sha256 {info.sha256}).",
+        "Edit freely, or regenerate with:",
+        "",
+        f"    {command}",
+    ]
+    if postproc.reference:
+        lines += ["", f"Postprocessing follows {postproc.reference}."]
+    return "\n".join(lines) + "\n"
+
+
+def _outputs_doc(info: ModelInfo) -> str:
+    """The stub's postprocess() docstring: every output the user has to decode."""
+    lines = ["Turn the model's outputs into results. TODO: write this for your model.", ""]
+    lines.append("`outputs` maps each output name to its values, dequantized to float32:")
+    lines.append("")
+    for t in info.outputs:
+        name = t.tensor_name or t.name
+        text = f"- {name!r} {list(t.dims)} {t.dtype}"
+        q = t.quantization
+        if q is not None and q.per_channel:
+            text += f", per-channel quantization on axis {q.axis} ({len(q.scale)} scales)"
+        elif q is not None:
+            text += f", scale {q.scale[0]:.6g} zero point {q.zero_point[0]}"
+            if q.boundary == "qdq":
+                text += " (dequantized inside the model)"
+        lines.append(text)
+    return "\n".join(lines) + "\n"

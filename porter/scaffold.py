@@ -1,0 +1,126 @@
+"""`porter scaffold` and `porter check`: model -> description -> plan -> text -> file."""
+
+from __future__ import annotations
+
+import ast
+import shlex
+import sys
+from pathlib import Path
+
+from porter.describe import describe_model
+from porter.errors import PorterError
+from porter.plan import ScaffoldOptions, make_plan
+from porter.postprocs import available
+from porter.render import render_script
+from porter.writer import diff_against, write_atomic
+
+CHANNELS = ("rgb", "bgr", "gray", "blue")
+LAYOUTS = ("NHWC", "NCHW")
+
+
+def generate(options: ScaffoldOptions) -> tuple[str, list[str]]:
+    """The script text for `options`, and the plan's warnings."""
+    postprocs = available()
+    if options.postproc not in postprocs:
+        raise PorterError(
+            None,
+            f"unknown postprocessor {options.postproc!r}; choose one of: {', '.join(postprocs)}",
+        )
+    if options.channels is not None and options.channels not in CHANNELS:
+        raise PorterError(None, f"--channels must be one of {', '.join(CHANNELS)}")
+    if options.layout is not None and options.layout not in LAYOUTS:
+        raise PorterError(None, f"--layout must be NHWC or NCHW, not {options.layout!r}")
+    info = describe_model(options.model_arg)
+    plan = make_plan(info, options, postprocs[options.postproc])
+    return render_script(plan), plan.warnings
+
+
+def scaffold_command(
+    model: Path,
+    postproc: str,
+    output: Path | None,
+    force: bool,
+    channels: str | None,
+    layout: str | None,
+    check: bool,
+) -> int:
+    output = output if output is not None else Path(model.stem + ".py")
+    options = ScaffoldOptions(
+        model_arg=str(model),
+        output_arg=str(output),
+        postproc=postproc,
+        channels=channels,
+        layout=layout.upper() if layout else None,
+    )
+    text, warnings = generate(options)
+    for warning in warnings:
+        print(f"porter: warning: {warning}", file=sys.stderr)
+    if check:
+        return _report_diff(output, text)
+    write_atomic(output, text, force)
+    print(f"porter: wrote {output}", file=sys.stderr)
+    return 0
+
+
+def check_command(scripts: list[Path]) -> int:
+    """Regenerate each script from the command in its docstring and compare."""
+    stale = 0
+    for script in scripts:
+        options = _recorded_options(script)
+        text, _ = generate(options)
+        stale += _report_diff(script, text)
+    return 1 if stale else 0
+
+
+def _report_diff(path: Path, text: str) -> int:
+    diff = diff_against(path, text)
+    if diff:
+        sys.stdout.write(diff)
+        print(f"porter: {path} is stale; regenerate it", file=sys.stderr)
+        return 1
+    print(f"porter: {path} is up to date", file=sys.stderr)
+    return 0
+
+
+def _recorded_options(script: Path) -> ScaffoldOptions:
+    """The scaffold options written in a generated script's docstring."""
+    try:
+        doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
+    except FileNotFoundError:
+        raise PorterError(script, "no such file") from None
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError) as exc:
+        raise PorterError(script, f"not a readable Python script ({exc})") from None
+    for line in doc.splitlines():
+        if line.strip().startswith("porter scaffold "):
+            return _parse_command(script, shlex.split(line.strip()))
+    raise PorterError(script, "no 'porter scaffold' command in its docstring; not made by porter?")
+
+
+def _parse_command(script: Path, words: list[str]) -> ScaffoldOptions:
+    values: dict[str, str] = {}
+    positional: list[str] = []
+    flags = {
+        "--postproc": "postproc",
+        "--channels": "channels",
+        "--layout": "layout",
+        "-o": "output",
+        "--output": "output",
+    }
+    rest = words[2:]
+    while rest:
+        word = rest.pop(0)
+        if word in flags and rest:
+            values[flags[word]] = rest.pop(0)
+        elif word.startswith("-"):
+            raise PorterError(script, f"recorded command has an unknown option {word!r}")
+        else:
+            positional.append(word)
+    if len(positional) != 1 or "output" not in values:
+        raise PorterError(script, "recorded command must name one model and -o")
+    return ScaffoldOptions(
+        model_arg=positional[0],
+        output_arg=values["output"],
+        postproc=values.get("postproc", "none"),
+        channels=values.get("channels"),
+        layout=values.get("layout"),
+    )
