@@ -106,8 +106,6 @@ def warn(message: str) -> None:
 # with Qualcomm's QNN TFLite delegate, which runs the graph on the Hexagon NPU (HTP).
 DELEGATE_BACKENDS = {"qnn-htp": "htp", "qnn-gpu": "gpu"}
 DEFAULT_DELEGATE_LIB = "libQnnTFLiteDelegate.so"
-# Operators in the model's main graph, to tell how many the delegate took.
-MODEL_OPERATORS = 8
 
 
 class DelegateError(Exception):
@@ -237,15 +235,32 @@ class Runner:
         return interpreter
 
     def count_delegated(self) -> dict[str, int]:
-        """How many of the model's operators the delegate took, from the execution plan."""
+        """How many of the model's operators the delegate took.
+
+        LiteRT keeps the replaced nodes in its node list and appends one DELEGATE node
+        per partition; a partition's nodes are those between its inputs and outputs.
+        """
         ops = self.interpreter._get_ops_details()
-        partitions = sum(1 for op in ops if op["op_name"] == "DELEGATE")
-        on_cpu = len(ops) - partitions
+        originals = [op for op in ops if op["op_name"] != "DELEGATE"]
+        producer = {t: op["index"] for op in originals for t in op["outputs"]}
+        by_index = {op["index"]: op for op in originals}
+        taken: set[int] = set()
+        partitions = [op for op in ops if op["op_name"] == "DELEGATE"]
+        for partition in partitions:
+            boundary = set(partition["inputs"])
+            pending = [producer[t] for t in partition["outputs"] if t in producer]
+            while pending:
+                index = pending.pop()
+                if index in taken:
+                    continue
+                taken.add(index)
+                inputs = by_index[index]["inputs"]
+                pending += [producer[t] for t in inputs if t in producer and t not in boundary]
         return {
-            "partitions": partitions,
-            "delegated_nodes": MODEL_OPERATORS - on_cpu,
-            "cpu_nodes": on_cpu,
-            "total_nodes": MODEL_OPERATORS,
+            "partitions": len(partitions),
+            "delegated_nodes": len(taken),
+            "cpu_nodes": len(originals) - len(taken),
+            "total_nodes": len(originals),
         }
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

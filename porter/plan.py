@@ -81,7 +81,6 @@ class ScriptPlan:
     outputs: list[IOPlan]
     image: ImagePlan | None
     postproc: dict[str, Any]
-    main_subgraph_operators: int
     outputs_doc: str
     warnings: list[str] = field(default_factory=list)
 
@@ -125,9 +124,6 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> 
             "roles": roles,
             "options": dict(postproc.options),
         },
-        main_subgraph_operators=int(
-            info.metadata.get("main_subgraph_operators", sum(info.operators.values()))
-        ),
         outputs_doc=_outputs_doc(info),
         warnings=warnings,
     )

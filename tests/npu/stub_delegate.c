@@ -16,7 +16,8 @@
  *       key=value            each option received, in order ("\n" escaped)
  *       @fail create         creation failed (on request or bad setting)
  *       @prepare claimed=N   delegate Prepare ran and claimed N nodes
- *       @prepare failed      delegate Prepare failed (on request)
+ *       @prepare failed      delegate Prepare failed on request (or
+ *                            "@prepare failed abi-mismatch": see below)
  *       @invoke nodes=N      one delegate kernel (partition) ran N nodes
  *   STUB_DELEGATE_FAIL=create   call report_error() and return NULL
  *                     =prepare  Prepare returns kTfLiteError (1)
@@ -100,13 +101,7 @@ typedef struct TfLiteContext {  /* a prefix only: used through pointers */
   TfLiteStatus (*ReplaceNodeSubsetsWithDelegateKernels)(
       struct TfLiteContext*, TfLiteRegistration, const TfLiteIntArray* nodes,
       struct TfLiteDelegate*);
-  int recommended_num_threads;
-  void *GetExternalContext, *SetExternalContext;
-  bool allow_fp32_relax_to_fp16;
-  void *profiler, *AllocatePersistentBuffer, *AllocateBufferForEval,
-      *RequestScratchBufferInArena, *GetScratchBuffer, *ResizeTensorExplicit,
-      *PreviewDelegatePartitioning;
-  TfLiteTensor* (*GetTensor)(const struct TfLiteContext*, int tensor);
+  /* ... more members follow, none of them used here */
 } TfLiteContext;
 
 typedef struct TfLiteDelegateParams {  /* handed to a delegate kernel init */
@@ -309,14 +304,15 @@ static TfLiteStatus stub_prepare(TfLiteContext* ctx, TfLiteDelegate* d) {
     ctx->ReportError(ctx, "stub delegate: prepare failure requested");
     return kTfLiteError;
   }
-  /* ABI self-check: sizeof(TfLiteTensor) and the TfLiteContext layout must
-   * agree with the runtime, or indexing ctx->tensors reads garbage. */
-  size_t last = ctx->tensors_size ? ctx->tensors_size - 1 : 0;
-  if (ctx->tensors_size && ctx->GetTensor != NULL &&
-      ctx->GetTensor(ctx, (int)last) != &ctx->tensors[last]) {
-    trace(s, "@prepare failed abi-mismatch");
-    ctx->ReportError(ctx, "stub delegate: TfLiteTensor/Context ABI mismatch");
-    return kTfLiteError;
+  /* ABI sanity check: were our sizeof(TfLiteTensor) wrong, the enums of
+   * tensors[i > 0] would be read from other fields and be out of range. */
+  for (size_t i = 0; i < ctx->tensors_size; ++i) {
+    const TfLiteTensor* t = &ctx->tensors[i];
+    if ((unsigned)t->type > 64 || (unsigned)t->allocation_type > 16) {
+      trace(s, "@prepare failed abi-mismatch");
+      ctx->ReportError(ctx, "stub delegate: TfLiteTensor ABI mismatch");
+      return kTfLiteError;
+    }
   }
   TfLiteIntArray* plan;
   if (ctx->GetExecutionPlan(ctx, &plan) != kTfLiteOk) return kTfLiteError;

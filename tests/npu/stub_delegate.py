@@ -56,16 +56,24 @@ def build_stub_delegate(dest_dir: Path, name: str = DEFAULT_NAME) -> Path:
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     target = dest_dir / name
-    cmd = [compiler, "-std=c11", "-O1", "-Wall", "-Wextra", "-shared", "-fPIC",
-           "-o", str(target), str(SOURCE)]
+    cmd = [
+        compiler,
+        "-std=c11",
+        "-O1",
+        "-Wall",
+        "-Wextra",
+        "-shared",
+        "-fPIC",
+        "-o",
+        str(target),
+        str(SOURCE),
+    ]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise StubBuildError(f"running {compiler} failed: {exc}") from exc
     if done.returncode != 0:
-        raise StubBuildError(
-            f"{' '.join(cmd)} exited with {done.returncode}:\n{done.stderr}"
-        )
+        raise StubBuildError(f"{' '.join(cmd)} exited with {done.returncode}:\n{done.stderr}")
     return target
 
 

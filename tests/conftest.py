@@ -1,0 +1,64 @@
+"""Shared fixtures: running porter and generated scripts for real, photos, shared models."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_MODELS = ROOT.parent / "shared" / "models"
+
+
+def run(args: list[str], cwd: Path | None = None, env: dict | None = None, timeout: float = 120):
+    """Run a command, capturing text output."""
+    return subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def porter(*args: str, cwd: Path | None = None, env: dict | None = None):
+    """`python -m porter ARGS` in a subprocess, as a user would run it."""
+    return run([sys.executable, "-m", "porter", *args], cwd=cwd or ROOT, env=env)
+
+
+def inspect_json(path: Path) -> dict:
+    result = porter("inspect", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    """Exit code 2, one line on stderr naming the problem, no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def shared_model(name: str) -> Path:
+    path = SHARED_MODELS / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not present (the real AI Hub model lives in ../shared)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory) -> dict[str, Path]:
+    """Real photos from scikit-image's wheel, saved as files the scripts open."""
+    from PIL import Image
+    from skimage import data
+
+    folder = tmp_path_factory.mktemp("photos")
+    found = {}
+    for name in ("astronaut", "coffee", "coins", "chelsea"):
+        path = folder / f"{name}.png"
+        Image.fromarray(np.asarray(getattr(data, name)())).save(path)
+        found[name] = path
+    return found
