@@ -55,6 +55,8 @@ EXPECTED_OUTPUTS = [
         },
     },
 ]
+# Sizes chosen for inputs with dynamic dims (porter scaffold --input-shape).
+INPUT_SHAPES = {}
 
 # The image input, and how a photo becomes its values.
 IMAGE_INPUT = "image"
@@ -426,7 +428,7 @@ def random_inputs(inputs: list[dict], skip: set[str]) -> dict[str, np.ndarray]:
     for spec in inputs:
         if spec["name"] in skip:
             continue
-        shape = [1 if d is None else d for d in spec["shape"]]
+        shape = INPUT_SHAPES.get(spec["name"]) or [1 if d is None else d for d in spec["shape"]]
         dtype = np.dtype(spec["dtype"])
         if dtype.kind == "f":
             feeds[spec["name"]] = rng.random(shape, dtype=np.float32).astype(dtype)

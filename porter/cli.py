@@ -102,11 +102,20 @@ def scaffold(
         bool,
         typer.Option(help="Write nothing; exit 1 with a diff if the script on disk is stale."),
     ] = False,
+    input_shape: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input-shape",
+            metavar="NAME=D0,D1,...",
+            help="Fixed sizes for an input with dynamic dims (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Write a standalone inference script for MODEL."""
     from porter.scaffold import scaffold_command
 
-    raise typer.Exit(scaffold_command(model, postproc, output, force, channels, layout, check))
+    code = scaffold_command(model, postproc, output, force, channels, layout, check, input_shape)
+    raise typer.Exit(code)
 
 
 @app.command()

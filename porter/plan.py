@@ -8,10 +8,11 @@ templates hold no logic beyond choosing between the branches the plan names.
 from __future__ import annotations
 
 import shlex
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from porter.errors import PorterError
+from porter.layout import guess_layout
 from porter.model import ModelInfo, Tensor
 from porter.postprocs import Postproc
 
@@ -44,6 +45,8 @@ class ScaffoldOptions:
     postproc: str = "none"
     channels: str | None = None
     layout: str | None = None
+    # --input-shape NAME=D0,D1,...: fixed sizes for an input's dynamic dims.
+    input_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 @dataclass
@@ -80,6 +83,8 @@ class ScriptPlan:
     inputs: list[IOPlan]
     outputs: list[IOPlan]
     image: ImagePlan | None
+    # Shapes the script sets on inputs with dynamic dims before running.
+    input_shapes: dict[str, list[int]]
     postproc: dict[str, Any]
     outputs_doc: str
     warnings: list[str] = field(default_factory=list)
@@ -99,6 +104,7 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> 
                 f"tensor {tensor.name!r} has type {tensor.dtype}; porter can only script "
                 "models whose inputs and outputs are numeric tensors",
             )
+    info = _with_input_shapes(info, options)
     warnings = [
         f"custom operator {name!r}: the stock runtime will refuse this model "
         "unless the library that implements it is loaded"
@@ -116,6 +122,11 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> 
         inputs=[_io(t) for t in info.inputs],
         outputs=[_io(t) for t in info.outputs],
         image=image,
+        input_shapes={
+            (t.tensor_name or t.name): [int(d) for d in t.shape]
+            for t in info.inputs
+            if dict(options.input_shapes).get(t.name) is not None
+        },
         postproc={
             "name": postproc.name,
             "template": postproc.template,
@@ -127,6 +138,38 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> 
         outputs_doc=_outputs_doc(info),
         warnings=warnings,
     )
+
+
+def _with_input_shapes(info: ModelInfo, options: ScaffoldOptions) -> ModelInfo:
+    """The model as the script will run it: --input-shape fixes dynamic dims."""
+    if not options.input_shapes:
+        return info
+    wanted = dict(options.input_shapes)
+    names = {t.name for t in info.inputs}
+    for name in wanted:
+        if name not in names:
+            raise PorterError(
+                options.model_arg,
+                f"--input-shape {name}: no such input; inputs are {sorted(names)}",
+            )
+    inputs = []
+    for tensor in info.inputs:
+        shape = wanted.get(tensor.name)
+        if shape is None:
+            inputs.append(tensor)
+            continue
+        fits = len(shape) == len(tensor.shape) and all(
+            d > 0 and (m is None or m == d) for d, m in zip(shape, tensor.shape, strict=True)
+        )
+        if not fits:
+            raise PorterError(
+                options.model_arg,
+                f"--input-shape {tensor.name}={','.join(map(str, shape))} does not fit the "
+                f"model's {list(tensor.dims)}",
+            )
+        layout, _ = guess_layout(shape)
+        inputs.append(replace(tensor, shape=tuple(shape), layout=tensor.layout or layout))
+    return replace(info, inputs=inputs)
 
 
 def _io(tensor: Tensor) -> IOPlan:
@@ -166,13 +209,20 @@ def _image_plan(
             continue
         height, width = tensor.shape[h_axis], tensor.shape[w_axis]
         if height is None or width is None:
+            example = ",".join("N" if d is None else str(d) for d in tensor.shape)
             raise PorterError(
                 options.model_arg,
                 f"input {tensor.name!r} has dynamic spatial dims {list(tensor.dims)}; "
-                "porter needs a fixed image size to plan preprocessing",
+                f"fix them with --input-shape {tensor.name}={example} (N: the size to use)",
             )
         if tensor.dtype not in _QUANTIZED_IMAGE_TYPES | _FLOAT_TYPES:
             continue
+        if postproc.image_channels is not None and channels != postproc.image_channels:
+            raise PorterError(
+                options.model_arg,
+                f"postprocessor {postproc.name} expects a {postproc.image_channels}-channel "
+                f"image input; {tensor.name!r} has {channels}",
+            )
         allowed = list(_IMAGE_CHANNELS[channels])
         if postproc.allowed_channels:
             allowed = [c for c in allowed if c in postproc.allowed_channels]
@@ -182,12 +232,6 @@ def _image_plan(
                 options.model_arg,
                 f"--channels {order} does not fit input {tensor.name!r} with {channels} "
                 f"channel(s); choose one of: {', '.join(allowed)}",
-            )
-        if postproc.image_channels is not None and channels != postproc.image_channels:
-            raise PorterError(
-                options.model_arg,
-                f"postprocessor {postproc.name} expects a {postproc.image_channels}-channel "
-                f"image input; {tensor.name!r} has {channels}",
             )
         quant = tensor.quantization
         if quant is None or (tensor.dtype in _FLOAT_TYPES and quant.boundary != "qdq"):
@@ -285,6 +329,8 @@ def _command(options: ScaffoldOptions) -> str:
         parts += ["--channels", options.channels]
     if options.layout:
         parts += ["--layout", options.layout]
+    for name, shape in options.input_shapes:
+        parts += ["--input-shape", f"{name}={','.join(map(str, shape))}"]
     parts += ["-o", options.output_arg]
     return shlex.join(parts)
 

@@ -43,6 +43,7 @@ def scaffold_command(
     channels: str | None,
     layout: str | None,
     check: bool,
+    input_shapes: list[str] | None = None,
 ) -> int:
     output = output if output is not None else Path(model.stem + ".py")
     options = ScaffoldOptions(
@@ -51,6 +52,7 @@ def scaffold_command(
         postproc=postproc,
         channels=channels,
         layout=layout.upper() if layout else None,
+        input_shapes=parse_input_shapes(input_shapes or []),
     )
     text, warnings = generate(options)
     for warning in warnings:
@@ -60,6 +62,21 @@ def scaffold_command(
     write_atomic(output, text, force)
     print(f"porter: wrote {output}", file=sys.stderr)
     return 0
+
+
+def parse_input_shapes(pairs: list[str]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """NAME=1,480,640,1 pairs, in the order given."""
+    shapes = []
+    for pair in pairs:
+        name, sep, dims = pair.rpartition("=")
+        try:
+            shape = tuple(int(d) for d in dims.split(","))
+        except ValueError:
+            shape = ()
+        if not sep or not name or not shape:
+            raise PorterError(None, f"--input-shape {pair!r}: expected NAME=D0,D1,... (integers)")
+        shapes.append((name, shape))
+    return tuple(shapes)
 
 
 def check_command(scripts: list[Path]) -> int:
@@ -106,10 +123,13 @@ def _parse_command(script: Path, words: list[str]) -> ScaffoldOptions:
         "-o": "output",
         "--output": "output",
     }
+    shapes: list[str] = []
     rest = words[2:]
     while rest:
         word = rest.pop(0)
-        if word in flags and rest:
+        if word == "--input-shape" and rest:
+            shapes.append(rest.pop(0))
+        elif word in flags and rest:
             values[flags[word]] = rest.pop(0)
         elif word.startswith("-"):
             raise PorterError(script, f"recorded command has an unknown option {word!r}")
@@ -123,4 +143,5 @@ def _parse_command(script: Path, words: list[str]) -> ScaffoldOptions:
         postproc=values.get("postproc", "none"),
         channels=values.get("channels"),
         layout=values.get("layout"),
+        input_shapes=parse_input_shapes(shapes),
     )
