@@ -322,16 +322,15 @@ def test_app_boxes(nhwc, box, expected):
         ),
     )
 )
-def test_app_boxes_property(box_corners):
+def test_app_boxes_property(nhwc, box_corners):
     """Any boxes, including fractional and off-image ones: exactly app.py's integers."""
-    module = load_cached("face_det_lite_sample.py")
     x1 = np.minimum(box_corners[:, 0], box_corners[:, 2])
     x2 = np.maximum(box_corners[:, 0], box_corners[:, 2])
     y1 = np.minimum(box_corners[:, 1], box_corners[:, 3])
     y2 = np.maximum(box_corners[:, 1], box_corners[:, 3])
     boxes = np.stack([x1, y1, x2, y2], axis=1)
     expected = [ref.app_box(tuple(float(v) for v in row)) for row in boxes]
-    np.testing.assert_array_equal(module.app_boxes(boxes), expected)
+    np.testing.assert_array_equal(nhwc.app_boxes(boxes), expected)
 
 
 # ---- nms -----------------------------------------------------------------------------------
@@ -400,14 +399,6 @@ def test_detect_then_nms_on_overlapping_faces(nhwc, nms_iou):
 LOGITS = [-2.0, -0.5, 0.0, 0.25, 0.2, 0.5, 1.0, 1.0000001, 2.0, 4.75, 20.0, 30.0]
 EDGES = [-1.5, -0.25, 0.0, 0.05, 0.5, 1.0, 2.75, 12.75]
 OFFSETS = [-2.56, -0.5, 0.0, 0.02, 1.0, 2.54]
-_LOADED: dict[str, ModuleType] = {}
-
-
-def load_cached(filename: str) -> ModuleType:
-    """The script module, loaded once for the hypothesis tests (no fixtures there)."""
-    if filename not in _LOADED:
-        _LOADED[filename] = load_script(filename)
-    return _LOADED[filename]
 
 
 def small_grids():
@@ -429,8 +420,8 @@ THRESHOLDS = st.sampled_from([0.0, 0.3, 0.5, 0.55, 0.6225, float(sigmoid32(1.0))
 NMS_IOUS = st.sampled_from([-1, -1, 0.0, 0.2, 0.5])
 
 
-def check_random_case(data, threshold, nms_iou, top_k) -> None:
-    module = load_cached("face_det_lite_sample.py")
+def check_random_case(module, data, threshold, nms_iou, top_k) -> None:
+    """assert_same_detections with the script's TOP_K set to top_k for the call."""
     saved = module.TOP_K
     module.TOP_K = top_k
     try:
@@ -441,17 +432,17 @@ def check_random_case(data, threshold, nms_iou, top_k) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_grids(), THRESHOLDS, NMS_IOUS, st.sampled_from([2000, 1, 3, 10]))
-def test_random_small_grids(data, threshold, nms_iou, top_k):
+def test_random_small_grids(nhwc, data, threshold, nms_iou, top_k):
     """Random quantized-like grids: same faces, order, scores, boxes and landmarks."""
-    check_random_case(data, threshold, nms_iou, top_k)
+    check_random_case(nhwc, data, threshold, nms_iou, top_k)
 
 
 @pytest.mark.fuzz
 @settings(max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))
 @given(small_grids(), THRESHOLDS, NMS_IOUS, st.sampled_from([2000, 1, 3, 10]))
-def test_random_small_grids_fuzz(data, threshold, nms_iou, top_k):
+def test_random_small_grids_fuzz(nhwc, data, threshold, nms_iou, top_k):
     """The same comparison, thousands of times (pytest -m fuzz)."""
-    check_random_case(data, threshold, nms_iou, top_k)
+    check_random_case(nhwc, data, threshold, nms_iou, top_k)
 
 
 def quantized_outputs(module: ModuleType, seed: int) -> dict[str, np.ndarray]:
