@@ -11,7 +11,10 @@ Edit freely, or regenerate with:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -152,13 +155,14 @@ def load_qnn_delegate(litert: Any, args: argparse.Namespace) -> Any:
         ctypes.CDLL(args.delegate_lib)
     except OSError as exc:
         raise DelegateError(
-            f"cannot load {args.delegate_lib} ({exc}); install Qualcomm's QNN TFLite "
+            f"cannot load {args.delegate_lib} ({one_line(exc)}); install Qualcomm's QNN TFLite "
             "delegate, set LD_LIBRARY_PATH, or pass --delegate-lib"
         ) from None
     try:
         return litert.load_delegate(args.delegate_lib, options)
     except (ValueError, AttributeError, OSError, RuntimeError) as exc:
-        raise DelegateError(f"{args.delegate_lib} did not create a delegate ({exc})") from None
+        problem = one_line(exc)
+        raise DelegateError(f"{args.delegate_lib} did not create a delegate ({problem})") from None
 
 
 class Runner:
@@ -526,6 +530,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, help="CPU threads for the runtime")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--save-outputs",
+        metavar="FOLDER",
+        help="save each output's raw values (before dequantizing) as FOLDER/NAME.npy",
+    )
     add_postprocess_arguments(parser)
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -547,6 +556,33 @@ def gather_fixed_inputs(args: argparse.Namespace, inputs: list[dict]) -> dict[st
     return feeds
 
 
+@contextlib.contextmanager
+def stdout_to_stderr(enabled: bool):
+    """Keep native libraries' banners off stdout while --json owns it."""
+    if not enabled:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def save_outputs(raw: dict[str, np.ndarray], folder: str) -> None:
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        for name, values in raw.items():
+            np.save(path / (re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".npy"), values)
+    except OSError as exc:
+        fail(f"--save-outputs {folder!r}: {exc}")
+
+
 def summarize(samples: list[float]) -> dict[str, float]:
     values = np.asarray(samples) * 1000.0
     return {
@@ -557,7 +593,8 @@ def summarize(samples: list[float]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    runner = Runner(args)
+    with stdout_to_stderr(args.json):
+        runner = Runner(args)
     check_tensors("input", runner.inputs, EXPECTED_INPUTS)
     check_tensors("output", runner.outputs, EXPECTED_OUTPUTS)
     fixed = gather_fixed_inputs(args, runner.inputs)
@@ -574,7 +611,8 @@ def main(argv: list[str] | None = None) -> int:
         if image is not None:
             feeds[IMAGE_INPUT] = preprocess(image, args.channels, image_spec)
         prepared = time.perf_counter()
-        raw = runner.run(feeds)
+        with stdout_to_stderr(args.json and run == 0):
+            raw = runner.run(feeds)
         inferred = time.perf_counter()
         outputs = {name: dequantize(values, output_specs[name]) for name, values in raw.items()}
         result = postprocess(outputs, image_size, args)
@@ -584,6 +622,8 @@ def main(argv: list[str] | None = None) -> int:
             times["inference"].append(inferred - prepared)
             times["postprocess"].append(done - inferred)
     timings = {stage: summarize(samples) for stage, samples in times.items()}
+    if args.save_outputs:
+        save_outputs(raw, args.save_outputs)
     if args.output:
         save_annotated(image, result, args.output)
     if args.json:

@@ -13,7 +13,10 @@ Postprocessing follows quic/ai-hub-models qai_hub_models/models/face_det_lite/ut
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -262,13 +265,20 @@ class Runner:
     def placement(self) -> dict[str, Any]:
         """Which execution provider each node landed on, as the session records it."""
         counts: dict[str, int] = {}
+        on_cpu: list[str] = []
         getter = getattr(self.session, "get_provider_graph_assignment_info", None)
         if getter is None:
             return {"providers": self.session.get_providers()}
         for assignment in getter():
-            provider = assignment.ep_name
-            counts[provider] = counts.get(provider, 0) + len(assignment.get_nodes())
-        return {"providers": self.session.get_providers(), "nodes_by_provider": counts}
+            nodes = assignment.get_nodes()
+            counts[assignment.ep_name] = counts.get(assignment.ep_name, 0) + len(nodes)
+            if assignment.ep_name == "CPUExecutionProvider":
+                on_cpu += [node.op_type for node in nodes]
+        return {
+            "providers": self.session.get_providers(),
+            "nodes_by_provider": counts,
+            "cpu_ops": sorted(on_cpu),
+        }
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         names = [spec["name"] for spec in self.outputs]
@@ -501,7 +511,7 @@ def add_postprocess_arguments(parser: argparse.ArgumentParser) -> None:
         "--nms-iou",
         type=float,
         default=None,
-        help="suppress overlapping faces above this IoU (default: off, as app.py)",
+        help="suppress overlapping faces above this IoU (default: off, as app.py; -1: off)",
     )
 
 
@@ -622,7 +632,7 @@ def postprocess(
         grid(outputs[LANDMARK_OUTPUT]),
         args.threshold,
     )
-    if args.nms_iou is not None and scores.size:
+    if args.nms_iou is not None and args.nms_iou >= 0 and scores.size:
         keep = nms(boxes, scores, args.nms_iou)
         scores, boxes, points = scores[keep], boxes[keep], points[keep]
     ltwh = app_boxes(boxes)
@@ -698,6 +708,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, help="CPU threads for the runtime")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--save-outputs",
+        metavar="FOLDER",
+        help="save each output's raw values (before dequantizing) as FOLDER/NAME.npy",
+    )
     add_postprocess_arguments(parser)
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -719,6 +734,33 @@ def gather_fixed_inputs(args: argparse.Namespace, inputs: list[dict]) -> dict[st
     return feeds
 
 
+@contextlib.contextmanager
+def stdout_to_stderr(enabled: bool):
+    """Keep native libraries' banners off stdout while --json owns it."""
+    if not enabled:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def save_outputs(raw: dict[str, np.ndarray], folder: str) -> None:
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        for name, values in raw.items():
+            np.save(path / (re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".npy"), values)
+    except OSError as exc:
+        fail(f"--save-outputs {folder!r}: {exc}")
+
+
 def summarize(samples: list[float]) -> dict[str, float]:
     values = np.asarray(samples) * 1000.0
     return {
@@ -729,7 +771,8 @@ def summarize(samples: list[float]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    runner = Runner(args)
+    with stdout_to_stderr(args.json):
+        runner = Runner(args)
     check_tensors("input", runner.inputs, EXPECTED_INPUTS)
     check_tensors("output", runner.outputs, EXPECTED_OUTPUTS)
     fixed = gather_fixed_inputs(args, runner.inputs)
@@ -746,7 +789,8 @@ def main(argv: list[str] | None = None) -> int:
         if image is not None:
             feeds[IMAGE_INPUT] = preprocess(image, args.channels, image_spec)
         prepared = time.perf_counter()
-        raw = runner.run(feeds)
+        with stdout_to_stderr(args.json and run == 0):
+            raw = runner.run(feeds)
         inferred = time.perf_counter()
         outputs = {name: dequantize(values, output_specs[name]) for name, values in raw.items()}
         result = postprocess(outputs, image_size, args)
@@ -756,6 +800,8 @@ def main(argv: list[str] | None = None) -> int:
             times["inference"].append(inferred - prepared)
             times["postprocess"].append(done - inferred)
     timings = {stage: summarize(samples) for stage, samples in times.items()}
+    if args.save_outputs:
+        save_outputs(raw, args.save_outputs)
     if args.output:
         save_annotated(image, result, args.output)
     if args.json:

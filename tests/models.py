@@ -337,3 +337,70 @@ def onnx_external_data(folder: Path, location: str = "weights.bin", create: bool
     if create and not location.startswith(("/", "..")):
         (folder / location).write_bytes(np.ones((4, 4), np.float32).tobytes())
     return _model(graph)
+
+
+def tflite_add_mul_add() -> bytes:
+    """((a + b) * b) + b on float32 [1, 8]: two ADDs a stub delegate can take, a MUL it leaves."""
+    spec = ModelSpec(
+        tensors=[
+            TensorSpec("a", [1, 8]),
+            TensorSpec("b", [1, 8]),
+            TensorSpec("s", [1, 8]),
+            TensorSpec("p", [1, 8]),
+            TensorSpec("out", [1, 8]),
+        ],
+        ops=[OpSpec("ADD", [0, 1], [2]), OpSpec("MUL", [2, 1], [3]), OpSpec("ADD", [3, 1], [4])],
+        inputs=[0, 1],
+        outputs=[4],
+    )
+    return build_tflite(spec)
+
+
+def onnx_qdq_convnet(activation: int = TensorProto.UINT8, layers: tuple[int, ...] = (4,)) -> bytes:
+    """A small QDQ conv net (uint8 weights, uint8 or uint16 activations), float in and out.
+
+    Each layer's output channels are given by `layers`; every layer requantizes, so
+    rounding differences between runtimes add up layer by layer.
+    """
+    rng = np.random.default_rng(7)
+    act_np = helper.tensor_dtype_to_np_dtype(activation)
+    act_zp = 128 if activation == TensorProto.UINT8 else 32768
+    act_scale = 1 / 128 if activation == TensorProto.UINT8 else 1 / 32768
+    inits = [
+        numpy_helper.from_array(np.array(1 / 255, np.float32), "in_s"),
+        numpy_helper.from_array(np.array(0, act_np), "in_z"),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "in_s", "in_z"], ["x_q"]),
+        helper.make_node("DequantizeLinear", ["x_q", "in_s", "in_z"], ["x_dq"]),
+    ]
+    previous, channels = "x_dq", 3
+    for k, out_channels in enumerate(layers):
+        w = rng.normal(0, 0.3, (out_channels, channels, 3, 3)).astype(np.float32)
+        w_scale = np.abs(w).max() / 127
+        w_q = np.clip(np.round(w / w_scale) + 128, 0, 255).astype(np.uint8)
+        inits += [
+            numpy_helper.from_array(w_q, f"w{k}_q"),
+            numpy_helper.from_array(np.array(w_scale, np.float32), f"w{k}_s"),
+            numpy_helper.from_array(np.array(128, np.uint8), f"w{k}_z"),
+            numpy_helper.from_array(np.zeros(out_channels, np.float32), f"b{k}"),
+            numpy_helper.from_array(np.array(act_scale * 8, np.float32), f"a{k}_s"),
+            numpy_helper.from_array(np.array(act_zp, act_np), f"a{k}_z"),
+        ]
+        nodes += [
+            helper.make_node("DequantizeLinear", [f"w{k}_q", f"w{k}_s", f"w{k}_z"], [f"w{k}"]),
+            helper.make_node("Conv", [previous, f"w{k}", f"b{k}"], [f"c{k}"], pads=[1, 1, 1, 1]),
+            helper.make_node("QuantizeLinear", [f"c{k}", f"a{k}_s", f"a{k}_z"], [f"c{k}_q"]),
+            helper.make_node("DequantizeLinear", [f"c{k}_q", f"a{k}_s", f"a{k}_z"], [f"c{k}_dq"]),
+        ]
+        previous, channels = f"c{k}_dq", out_channels
+    nodes[-1].output[0] = "y"
+    graph = helper.make_graph(
+        nodes,
+        "qdq_convnet",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, layers[-1], 16, 16])],
+        initializer=inits,
+    )
+    opset = 13 if activation == TensorProto.UINT8 else 21
+    return _model(graph, opset=opset)

@@ -50,10 +50,6 @@ def nchw() -> ModuleType:
 # ---- planted outputs -----------------------------------------------------------------
 
 
-def logit(p: float) -> np.float32:
-    return np.float32(np.log(p / (1 - p)))
-
-
 def grids(rows: int = ROWS, cols: int = COLS, seed: int = 0):
     """Background heatmap logits and per-cell distinct box edges and landmark offsets.
 
@@ -75,7 +71,7 @@ def plant(heatmap: np.ndarray, cells: dict[tuple[int, int], float]) -> np.ndarra
 
 
 def assert_same_detections(module, heatmap, bbox, landmark, threshold, nms_iou=-1):
-    """detect (then nms) of the generated script equals the reference; returns the faces."""
+    """The script's detect, nms and app_boxes equal the reference's; returns its faces."""
     expected = ref.detect(heatmap, bbox, landmark, threshold, k=module.TOP_K)
     scores, boxes, points = module.detect(heatmap, bbox, landmark, threshold)
     if nms_iou != -1:

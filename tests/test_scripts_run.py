@@ -47,8 +47,15 @@ def coin_centres() -> np.ndarray:
 def test_sample_detector_finds_the_coins(photos, tmp_path, script, model):
     """The sample model's detections sit on the coins, and nearly every coin is found."""
     out = tmp_path / "annotated.png"
-    doc = run_json(GENERATED / script, "--model", str(SAMPLES / model),
-                   "--image", str(photos["coins"]), "--output", str(out))
+    doc = run_json(
+        GENERATED / script,
+        "--model",
+        str(SAMPLES / model),
+        "--image",
+        str(photos["coins"]),
+        "--output",
+        str(out),
+    )
     boxes = np.array([d["box"] for d in doc["detections"]])
     centres = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], 1)
     coins = coin_centres()
@@ -64,10 +71,18 @@ def test_sample_detector_finds_the_coins(photos, tmp_path, script, model):
 
 def test_tflite_and_onnx_samples_agree(photos):
     args = ["--image", str(photos["coins"])]
-    a = run_json(GENERATED / "face_det_lite_sample.py", "--model",
-                 str(SAMPLES / "face_det_lite_sample.tflite"), *args)
-    b = run_json(GENERATED / "face_det_lite_sample_onnx.py", "--model",
-                 str(SAMPLES / "face_det_lite_sample.onnx"), *args)
+    a = run_json(
+        GENERATED / "face_det_lite_sample.py",
+        "--model",
+        str(SAMPLES / "face_det_lite_sample.tflite"),
+        *args,
+    )
+    b = run_json(
+        GENERATED / "face_det_lite_sample_onnx.py",
+        "--model",
+        str(SAMPLES / "face_det_lite_sample.onnx"),
+        *args,
+    )
     assert len(a["detections"]) == len(b["detections"])
     for x, y in zip(a["detections"], b["detections"], strict=True):
         np.testing.assert_allclose(x["box"], y["box"], atol=1)
@@ -75,8 +90,13 @@ def test_tflite_and_onnx_samples_agree(photos):
 
 
 def test_json_document_shape(photos):
-    doc = run_json(GENERATED / "face_det_lite_sample.py", "--model",
-                   str(SAMPLES / "face_det_lite_sample.tflite"), "--image", str(photos["coins"]))
+    doc = run_json(
+        GENERATED / "face_det_lite_sample.py",
+        "--model",
+        str(SAMPLES / "face_det_lite_sample.tflite"),
+        "--image",
+        str(photos["coins"]),
+    )
     assert set(doc) >= {"detections", "timings_ms", "delegate", "model", "runs"}
     assert set(doc["timings_ms"]) == {"preprocess", "inference", "postprocess"}
     assert set(doc["timings_ms"]["inference"]) == {"median", "p90"}
@@ -86,9 +106,15 @@ def test_json_document_shape(photos):
 
 
 def test_human_output_one_line_per_face_and_timings(photos):
-    result = run_script(GENERATED / "face_det_lite_sample.py", "--model",
-                        str(SAMPLES / "face_det_lite_sample.tflite"),
-                        "--image", str(photos["coins"]), "--runs", "3")
+    result = run_script(
+        GENERATED / "face_det_lite_sample.py",
+        "--model",
+        str(SAMPLES / "face_det_lite_sample.tflite"),
+        "--image",
+        str(photos["coins"]),
+        "--runs",
+        "3",
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert sum(line.startswith("face ") for line in lines) >= 20
@@ -96,7 +122,12 @@ def test_human_output_one_line_per_face_and_timings(photos):
 
 
 def test_nms_removes_duplicates(photos):
-    args = ["--model", str(SAMPLES / "face_det_lite_sample.tflite"), "--image", str(photos["coins"])]
+    args = [
+        "--model",
+        str(SAMPLES / "face_det_lite_sample.tflite"),
+        "--image",
+        str(photos["coins"]),
+    ]
     plain = run_json(GENERATED / "face_det_lite_sample.py", *args)
     nms = run_json(GENERATED / "face_det_lite_sample.py", *args, "--nms-iou", "0.3")
     assert 0 < len(nms["detections"]) < len(plain["detections"])
@@ -109,7 +140,9 @@ def test_nms_removes_duplicates(photos):
         ("classifier_sample_qdq.py", "classifier_sample_qdq.onnx", "NCHW"),
     ],
 )
-@pytest.mark.parametrize(("colour", "index"), [((230, 25, 25), 2), ((25, 50, 230), 4), ((250, 250, 250), 1)])
+@pytest.mark.parametrize(
+    ("colour", "index"), [((230, 25, 25), 2), ((25, 50, 230), 4), ((250, 250, 250), 1)]
+)
 def test_colour_classifier_stub(tmp_path, script, model, layout, colour, index):
     """The stub reports the best entries of a 1-D score vector: the photo's colour wins."""
     image = tmp_path / "solid.png"
@@ -121,8 +154,13 @@ def test_colour_classifier_stub(tmp_path, script, model, layout, colour, index):
 
 
 def test_self_check_refuses_another_model(photos):
-    result = run_script(GENERATED / "face_det_lite_sample.py", "--model",
-                        str(SAMPLES / "classifier_sample.tflite"), "--image", str(photos["coins"]))
+    result = run_script(
+        GENERATED / "face_det_lite_sample.py",
+        "--model",
+        str(SAMPLES / "classifier_sample.tflite"),
+        "--image",
+        str(photos["coins"]),
+    )
     assert result.returncode == 2
     assert "does not match" in result.stderr and "porter scaffold" in result.stderr
     assert "Traceback" not in result.stderr
@@ -130,19 +168,34 @@ def test_self_check_refuses_another_model(photos):
 
 def test_missing_model_and_image(tmp_path, photos):
     script = GENERATED / "face_det_lite_sample.py"
-    result = run_script(script, "--model", str(tmp_path / "x.tflite"), "--image", str(photos["coins"]))
+    result = run_script(
+        script, "--model", str(tmp_path / "x.tflite"), "--image", str(photos["coins"])
+    )
     assert result.returncode == 2 and "no such model" in result.stderr
-    result = run_script(script, "--model", str(SAMPLES / "face_det_lite_sample.tflite"),
-                        "--image", str(tmp_path / "none.png"))
+    result = run_script(
+        script,
+        "--model",
+        str(SAMPLES / "face_det_lite_sample.tflite"),
+        "--image",
+        str(tmp_path / "none.png"),
+    )
     assert result.returncode == 2 and "no such image" in result.stderr
 
 
 def test_default_model_is_beside_the_script(tmp_path, photos):
     for name in ("face_det_lite_sample.py",):
         (tmp_path / name).write_text((GENERATED / name).read_text())
-    (tmp_path / "face_det_lite_sample.tflite").write_bytes((SAMPLES / "face_det_lite_sample.tflite").read_bytes())
-    result = run_script(tmp_path / "face_det_lite_sample.py", "--image", str(photos["coins"]), "--runs", "1",
-                        cwd=Path("/"))
+    (tmp_path / "face_det_lite_sample.tflite").write_bytes(
+        (SAMPLES / "face_det_lite_sample.tflite").read_bytes()
+    )
+    result = run_script(
+        tmp_path / "face_det_lite_sample.py",
+        "--image",
+        str(photos["coins"]),
+        "--runs",
+        "1",
+        cwd=Path("/"),
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -150,15 +203,19 @@ def _quantized_passthrough(dtype: str, scale: float, zero_point: int, channels: 
     """Image input of `dtype` -> DEQUANTIZE -> float32 output: shows what the script fed."""
     from porter.tflite_builder import ModelSpec, OpSpec, TensorSpec, build_tflite
 
-    return build_tflite(ModelSpec(
-        tensors=[
-            TensorSpec("image", [1, 6, 8, channels], dtype, scale=[scale], zero_point=[zero_point]),
-            TensorSpec("seen", [1, 6, 8, channels]),
-        ],
-        ops=[OpSpec("DEQUANTIZE", [0], [1])],
-        inputs=[0],
-        outputs=[1],
-    ))
+    return build_tflite(
+        ModelSpec(
+            tensors=[
+                TensorSpec(
+                    "image", [1, 6, 8, channels], dtype, scale=[scale], zero_point=[zero_point]
+                ),
+                TensorSpec("seen", [1, 6, 8, channels]),
+            ],
+            ops=[OpSpec("DEQUANTIZE", [0], [1])],
+            inputs=[0],
+            outputs=[1],
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -171,15 +228,20 @@ def _quantized_passthrough(dtype: str, scale: float, zero_point: int, channels: 
         ("int16", 1 / 32768, 0),
     ],
 )
-@pytest.mark.parametrize(("channels", "order", "expected"), [
-    (1, "gray", 0.2125 * 30 + 0.7154 * 120 + 0.0721 * 210),  # skimage rgb2gray weights
-    (1, "blue", 210),
-    (3, "rgb", (30, 120, 210)),
-    (3, "bgr", (210, 120, 30)),
-])
+@pytest.mark.parametrize(
+    ("channels", "order", "expected"),
+    [
+        (1, "gray", 0.2125 * 30 + 0.7154 * 120 + 0.0721 * 210),  # skimage rgb2gray weights
+        (1, "blue", 210),
+        (3, "rgb", (30, 120, 210)),
+        (3, "bgr", (210, 120, 30)),
+    ],
+)
 def test_quantized_image_inputs(tmp_path, dtype, scale, zero_point, channels, order, expected):
     """What reaches the model, dequantized, is the photo's 0..1 values within half a step."""
-    model = models.write(tmp_path / "q.tflite", _quantized_passthrough(dtype, scale, zero_point, channels))
+    model = models.write(
+        tmp_path / "q.tflite", _quantized_passthrough(dtype, scale, zero_point, channels)
+    )
     script = tmp_path / "q.py"
     made = porter("scaffold", str(model), "-o", str(script), "--channels", order)
     assert made.returncode == 0, made.stderr
@@ -220,14 +282,18 @@ def test_npy_inputs_for_non_image_models(tmp_path):
     b = np.full((1, 10), 0.5, np.float32)
     np.save(tmp_path / "a.npy", a)
     np.save(tmp_path / "b.npy", b)
-    doc = run_json(script, "--input", f"a={tmp_path / 'a.npy'}", "--input", f"b={tmp_path / 'b.npy'}")
+    doc = run_json(
+        script, "--input", f"a={tmp_path / 'a.npy'}", "--input", f"b={tmp_path / 'b.npy'}"
+    )
     total = doc["outputs"]["sum"]
     assert total["min"] == 0.5 and total["max"] == 9.5
     assert total["top"][0] == [9, 9.5]
     missing = run_script(script, "--input", f"a={tmp_path / 'a.npy'}")
     assert missing.returncode == 2 and "'b'" in missing.stderr
     np.save(tmp_path / "bad.npy", np.zeros((2, 10), np.float32))
-    wrong = run_script(script, "--input", f"a={tmp_path / 'a.npy'}", "--input", f"b={tmp_path / 'bad.npy'}")
+    wrong = run_script(
+        script, "--input", f"a={tmp_path / 'a.npy'}", "--input", f"b={tmp_path / 'bad.npy'}"
+    )
     assert wrong.returncode == 2 and "shape" in wrong.stderr
 
 
@@ -257,4 +323,7 @@ def test_real_face_det_lite(tmp_path, photos, variant):
     centre = ((x1 + x2) / 2 * 640 / 512, (y1 + y2) / 2 * 480 / 512)
     assert abs(centre[0] - (227 + 334) / 2) < 15 and abs(centre[1] - (44 + 172) / 2) < 15
     for photo in ("coffee", "chelsea"):
-        assert run_json(script, "--model", str(model), "--image", str(photos[photo]))["detections"] == []
+        assert (
+            run_json(script, "--model", str(model), "--image", str(photos[photo]))["detections"]
+            == []
+        )
