@@ -138,6 +138,25 @@ def postprocs() -> None:
         print(f"{name:16} {post.summary}")
 
 
+@app.command()
+def doctor(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="One JSON document on stdout.")
+    ] = False,
+) -> None:
+    """Check what generated scripts will find here: runtimes, QNN libraries, paths."""
+    import json
+
+    from porter.doctor import as_json, cpu_ready, diagnose, print_human
+
+    checks = diagnose()
+    if json_output:
+        print(json.dumps(as_json(checks), indent=2))
+    else:
+        print_human(checks)
+    raise typer.Exit(0 if cpu_ready(checks) else 1)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

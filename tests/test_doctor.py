@@ -1,0 +1,70 @@
+"""porter doctor, with the stub QNN delegate on the library path and without it."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.conftest import porter
+from tests.npu.stub_delegate import build_stub_delegate_or_skip
+
+
+def doctor(env: dict) -> dict:
+    result = porter("doctor", "--json", env=env)
+    assert result.returncode == 0, result.stderr  # numpy, Pillow and a runtime are here
+    return {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+
+
+def test_delegate_found_when_installed(tmp_path):
+    build_stub_delegate_or_skip(tmp_path)
+    checks = doctor({**os.environ, "LD_LIBRARY_PATH": str(tmp_path)})
+    assert checks["libQnnTFLiteDelegate.so"]["ok"] is True
+    assert checks["LiteRT"]["ok"] is True and "ai-edge-litert" in checks["LiteRT"]["detail"]
+    assert checks["onnxruntime"]["ok"] is True
+
+
+def test_missing_pieces_say_what_to_install(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "ADSP_LIBRARY_PATH"}
+    env["LD_LIBRARY_PATH"] = str(tmp_path)
+    checks = doctor(env)
+    delegate = checks["libQnnTFLiteDelegate.so"]
+    assert delegate["ok"] is False and "LD_LIBRARY_PATH" in delegate["fix"]
+    assert checks["ADSP_LIBRARY_PATH"]["ok"] is False and checks["ADSP_LIBRARY_PATH"]["fix"]
+
+
+def test_adsp_library_path_with_skeletons(tmp_path):
+    (tmp_path / "libQnnHtpV68Skel.so").write_bytes(b"")
+    checks = doctor({**os.environ, "ADSP_LIBRARY_PATH": f"{tmp_path};/nonexistent"})
+    assert checks["ADSP_LIBRARY_PATH"]["ok"] is True
+    assert "libQnnHtpV68Skel.so" in checks["ADSP_LIBRARY_PATH"]["detail"]
+
+
+def test_library_without_plugin_symbols(tmp_path):
+    """A file named like the delegate that is not one (libm here) is reported, not trusted."""
+    target = tmp_path / "libQnnTFLiteDelegate.so"
+    libm = next(
+        (
+            p
+            for p in (
+                "/lib/x86_64-linux-gnu/libm.so.6",
+                "/lib/aarch64-linux-gnu/libm.so.6",
+                "/usr/lib/libm.so.6",
+            )
+            if os.path.exists(p)
+        ),
+        None,
+    )
+    if libm is None:
+        pytest.skip("no libm.so.6 at a known path")
+    target.symlink_to(libm)
+    checks = doctor({**os.environ, "LD_LIBRARY_PATH": str(tmp_path)})
+    assert checks["libQnnTFLiteDelegate.so"]["ok"] is False
+    assert "tflite_plugin_create_delegate" in checks["libQnnTFLiteDelegate.so"]["detail"]
+
+
+def test_human_output():
+    result = porter("doctor")
+    assert result.returncode == 0
+    assert "libQnnTFLiteDelegate.so" in result.stdout and "LiteRT" in result.stdout
