@@ -607,14 +607,14 @@ def summarize(samples: list[float]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    image = load_image(args.image) if args.image is not None else None
+    if image is None and args.output:
+        fail("--output needs --image")
     with stdout_to_stderr(args.json):
         runner = Runner(args)
     check_tensors("input", runner.inputs, EXPECTED_INPUTS)
     check_tensors("output", runner.outputs, EXPECTED_OUTPUTS)
     fixed = gather_fixed_inputs(args, runner.inputs)
-    image = load_image(args.image) if args.image is not None else None
-    if image is None and args.output:
-        fail("--output needs --image")
     image_spec = next(spec for spec in runner.inputs if spec["name"] == IMAGE_INPUT)
     image_size = image.size if image is not None else (INPUT_WIDTH, INPUT_HEIGHT)
     output_specs = {spec["name"]: spec for spec in runner.outputs}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import jinja2
 
 from porter.plan import ScriptPlan
@@ -9,6 +11,7 @@ from porter.pyliteral import literal
 from porter.resources import templates_dir
 
 
+@cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),

@@ -124,8 +124,10 @@ class _Reader:
         if not 0 <= index < n_tensors:
             raise CorruptModel(f"an input or output names tensor {index}, which does not exist")
         t = subgraph.Tensors(index)
-        tensor_name = _text(t.Name())
-        name = signature_names.get(index, tensor_name)
+        full_name = _text(t.Name())
+        # LiteRT hands names to Python as C strings: a NUL ends the name it reports.
+        tensor_name = full_name.split("\0", 1)[0]
+        name = signature_names.get(index, full_name)
         shape = [int(d) for d in self.dims(t.ShapeLength(), t.Shape)]
         signature_dims = self.dims(t.ShapeSignatureLength(), t.ShapeSignature)
         if signature_dims and len(signature_dims) == len(shape):
