@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import mmap
 from pathlib import Path
+from typing import BinaryIO
 
 from porter.errors import PorterError
 from porter.model import ModelInfo
 
 _TFLITE_ID = b"TFL3"
-_HASH_CHUNK = 8 * 1024 * 1024
+_HASH_CHUNK = 1024 * 1024
 # Protobuf tags of ModelProto's fields 1-8 and 14 (ir_version, producer, graph, ...).
 _ONNX_FIRST_TAGS = frozenset(
     bytes([t]) for t in (0x08, 0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72)
@@ -44,7 +45,7 @@ def describe_model(path: str | Path) -> ModelInfo:
             fmt = sniff_format(head)
             if fmt is None:
                 raise PorterError(path, _unknown_format(head))
-            info = {"file": path.name, "sha256": _sha256(buf), "size_bytes": size}
+            info = {"file": path.name, "sha256": _sha256(handle), "size_bytes": size}
             if fmt == "tflite":
                 return _read_tflite(path, buf, info)
     return _read_onnx(path, info)
@@ -64,14 +65,18 @@ def _check_readable(path: Path) -> None:
         raise PorterError(path, f"cannot be read ({exc.strerror or exc})") from None
 
 
-def _sha256(buf: mmap.mmap) -> str:
+def _sha256(handle: BinaryIO) -> str:
+    """Hash by reading into one reused buffer: a memory map would leave the whole file
+    resident (and counted in our RSS) once every page has been touched."""
     digest = hashlib.sha256()
-    view = memoryview(buf)
-    try:
-        for start in range(0, len(buf), _HASH_CHUNK):
-            digest.update(view[start : start + _HASH_CHUNK])
-    finally:
-        view.release()
+    buffer = bytearray(_HASH_CHUNK)
+    view = memoryview(buffer)
+    handle.seek(0)
+    while True:
+        count = handle.readinto(buffer)
+        if not count:
+            break
+        digest.update(view[:count])
     return digest.hexdigest()
 
 
