@@ -421,6 +421,9 @@ def quantize_pixels(pixels: np.ndarray, spec: dict) -> np.ndarray:
         # The quantization maps 0..255 onto itself (shifted): no float round trip.
         if zero_point == 0 and dtype == np.uint8:
             return pixels
+        if zero_point == -128 and dtype == np.int8:
+            # pixel - 128 as int8 is the pixel's top bit flipped: one cheap pass.
+            return (pixels ^ np.uint8(0x80)).view(np.int8)
         shifted = pixels.astype(np.int32) + zero_point
         return np.clip(shifted, info.min, info.max).astype(dtype)
     values = pixels.astype(np.float32) * np.float32(1.0 / (255.0 * scale))
