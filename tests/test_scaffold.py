@@ -109,6 +109,9 @@ def test_generated_scripts_import_only_numpy_pillow_and_runtime(scripted):
 
     allowed = {
         "argparse",
+        "contextlib",
+        "os",
+        "re",
         "json",
         "sys",
         "time",
