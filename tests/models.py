@@ -404,3 +404,63 @@ def onnx_qdq_convnet(activation: int = TensorProto.UINT8, layers: tuple[int, ...
     )
     opset = 13 if activation == TensorProto.UINT8 else 21
     return _model(graph, opset=opset)
+
+
+def uint8_boundary(tflite: bytes) -> bytes:
+    """An int8-I/O model wrapped to uint8 I/O, as AI Hub's w8a8 exports often are.
+
+    A QUANTIZE op requantizes the uint8 input (same scale, zero point + 128) to the
+    model's int8 input, and one per output requantizes int8 back to uint8.
+    """
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(tflite, 0))
+    for buffer in model.buffers:  # weights stored after the flatbuffer come back inline
+        if buffer.offset > 1:
+            buffer.data = np.frombuffer(tflite, np.uint8, buffer.size, buffer.offset)
+            buffer.offset = buffer.size = 0
+    graph = model.subgraphs[0]
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.QUANTIZE
+    code.version = 2
+    model.operatorCodes.append(code)
+    quantize = len(model.operatorCodes) - 1
+
+    def shifted_copy(index: int, name: str) -> int:
+        source = graph.tensors[index]
+        tensor = schema.TensorT()
+        tensor.name, tensor.shape, tensor.type = (
+            name.encode(),
+            list(source.shape),
+            schema.TensorType.UINT8,
+        )
+        tensor.buffer = 0
+        quant = schema.QuantizationParametersT()
+        quant.scale = list(source.quantization.scale)
+        quant.zeroPoint = [int(z) + 128 for z in source.quantization.zeroPoint]
+        tensor.quantization = quant
+        graph.tensors.append(tensor)
+        return len(graph.tensors) - 1
+
+    def op(inputs: list[int], outputs: list[int]) -> schema.OperatorT:
+        operator = schema.OperatorT()
+        operator.opcodeIndex, operator.inputs, operator.outputs = quantize, inputs, outputs
+        return operator
+
+    old_input = graph.inputs[0]
+    new_input = shifted_copy(old_input, "input")
+    graph.tensors[old_input].name = b"input_int8"
+    graph.operators.insert(0, op([new_input], [old_input]))
+    new_outputs = []
+    for old in graph.outputs:
+        name = graph.tensors[old].name.decode()
+        graph.tensors[old].name = f"{name}_int8".encode()
+        new = shifted_copy(old, name)
+        graph.operators.append(op([old], [new]))
+        new_outputs.append(new)
+    graph.inputs, graph.outputs = [new_input], new_outputs
+    model.signatureDefs = []
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
