@@ -35,6 +35,11 @@ def with_stub(stub_dir: Path, trace: Path, **stub) -> dict:
     return env
 
 
+def sample_args(photos: dict) -> list[str]:
+    """The face sample on the coins photo, one timed run."""
+    return ["--model", str(SAMPLE), "--image", str(photos["coins"]), "--runs", "1"]
+
+
 def run_script(script: Path, *args: str, env: dict | None = None):
     return run([sys.executable, str(script), *args], env=env)
 
@@ -43,12 +48,7 @@ def test_options_reach_the_delegate(stub_dir, tmp_path, photos):
     trace = tmp_path / "trace.txt"
     result = run_script(
         SCRIPT,
-        "--model",
-        str(SAMPLE),
-        "--image",
-        str(photos["coins"]),
-        "--runs",
-        "1",
+        *sample_args(photos),
         "--delegate",
         "qnn-htp",
         "--delegate-option",
@@ -75,12 +75,7 @@ def test_use_qnn_alias_and_gpu_backend(stub_dir, tmp_path, photos, flag, backend
     trace = tmp_path / "trace.txt"
     result = run_script(
         SCRIPT,
-        "--model",
-        str(SAMPLE),
-        "--image",
-        str(photos["coins"]),
-        "--runs",
-        "1",
+        *sample_args(photos),
         flag,
         env=with_stub(stub_dir, trace),
     )
@@ -143,16 +138,7 @@ def test_delegated_node_count_is_true(stub_dir, add_script, tmp_path):
 )
 def test_delegate_failures_are_one_line(stub_dir, tmp_path, photos, stub, message):
     trace = tmp_path / "trace.txt"
-    args = [
-        "--model",
-        str(SAMPLE),
-        "--image",
-        str(photos["coins"]),
-        "--runs",
-        "1",
-        "--delegate",
-        "qnn-htp",
-    ]
+    args = [*sample_args(photos), "--delegate", "qnn-htp"]
     failed = run_script(SCRIPT, *args, env=with_stub(stub_dir, trace, **stub))
     assert failed.returncode == 2
     lines = failed.stderr.strip().splitlines()
@@ -168,7 +154,7 @@ def test_delegate_failures_are_one_line(stub_dir, tmp_path, photos, stub, messag
 
 def test_missing_delegate_library(tmp_path, photos):
     env = {**os.environ, "LD_LIBRARY_PATH": str(tmp_path)}
-    args = ["--model", str(SAMPLE), "--image", str(photos["coins"]), "--runs", "1", "--use-qnn"]
+    args = [*sample_args(photos), "--use-qnn"]
     failed = run_script(SCRIPT, *args, env=env)
     assert failed.returncode == 2
     assert failed.stderr.count("\n") == 1 and "libQnnTFLiteDelegate.so" in failed.stderr
@@ -179,17 +165,7 @@ def test_missing_delegate_library(tmp_path, photos):
 
 def test_not_a_delegate_library(tmp_path, photos):
     """A library without the plugin symbols (here libc's math library) is refused clearly."""
-    args = [
-        "--model",
-        str(SAMPLE),
-        "--image",
-        str(photos["coins"]),
-        "--runs",
-        "1",
-        "--use-qnn",
-        "--delegate-lib",
-        "libm.so.6",
-    ]
+    args = [*sample_args(photos), "--use-qnn", "--delegate-lib", "libm.so.6"]
     failed = run_script(SCRIPT, *args)
     assert failed.returncode == 2 and "did not create a delegate" in failed.stderr
 
