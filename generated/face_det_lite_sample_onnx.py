@@ -529,12 +529,15 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-x))
 
 
-def local_peaks(scores: np.ndarray) -> np.ndarray:
-    """Cells equal to their 3x3 max-pool (stride 1, padding 1): detect()'s hm == hm_pool."""
-    padded = np.pad(scores, 1, constant_values=-np.inf)
+def local_peaks(scores: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Which `cells` (flat indices) equal their 3x3 max-pool (stride 1, padding 1):
+    detect()'s hm == hm_pool. The pool is separable: rows, then columns."""
+    height, width = scores.shape
+    padded = np.full((height + 2, width + 2), -np.inf, dtype=scores.dtype)
+    padded[1:-1, 1:-1] = scores
     rows = np.maximum(np.maximum(padded[:, :-2], padded[:, 1:-1]), padded[:, 2:])
     pooled = np.maximum(np.maximum(rows[:-2], rows[1:-1]), rows[2:])
-    return scores == pooled
+    return pooled.ravel()[cells] == scores.ravel()[cells]
 
 
 def detect(
@@ -549,10 +552,15 @@ def detect(
     ties in row-major order, at most TOP_K, while the score is at least the threshold.
     """
     scores = sigmoid(heatmap[:, :, 0])
-    kept = np.where(local_peaks(scores), scores, 0).ravel()
-    candidates = np.flatnonzero(kept >= threshold)
-    order = candidates[np.argsort(-kept[candidates], kind="stable")][:TOP_K]
-    ys, xs = np.divmod(order, scores.shape[1])
+    flat = scores.ravel()
+    # Only cells scoring at least the threshold can pass it; with a threshold <= 0 even
+    # the non-peaks (which detect() scores 0) do, so then every cell is a candidate.
+    cells = np.flatnonzero(flat >= threshold) if threshold > 0 else np.arange(flat.size)
+    kept = np.where(local_peaks(scores, cells), flat[cells], 0)  # (hm == hm_pool) * hm
+    passing = kept >= threshold
+    cells, kept = cells[passing], kept[passing]
+    order = np.argsort(-kept, kind="stable")[:TOP_K]
+    ys, xs = np.divmod(cells[order], scores.shape[1])
     cx, cy = xs.astype(np.float64), ys.astype(np.float64)
     # xyrb = ([cx, cy, cx, cy] + [-x, -y, r, b]) * stride
     edges = bbox[ys, xs].astype(np.float64)
@@ -599,28 +607,13 @@ def app_boxes(boxes: np.ndarray) -> np.ndarray:
     int() truncates; W and H keep the unclipped size, as app.py does. The 5% / 10%
     enlargement applies only when the larger box still fits the input.
     """
-    x, y = boxes[:, 0], boxes[:, 1]
-    width, height = boxes[:, 2] - x + 1, boxes[:, 3] - y + 1
-    left, top = np.maximum(np.trunc(x), 0), np.maximum(np.trunc(y), 0)
-    w, h = np.trunc(width), np.trunc(height)
-    big_left = left - np.trunc(w * ENLARGE_MARGIN)
-    big_top = top - np.trunc(h * ENLARGE_MARGIN)
-    big_w, big_h = np.trunc(w * ENLARGE_SCALE), np.trunc(h * ENLARGE_SCALE)
-    fits = (
-        (big_left >= 0)
-        & (big_top >= 0)
-        & (big_w - 1 + big_left < INPUT_WIDTH)
-        & (big_h - 1 + big_top < INPUT_HEIGHT)
-    )
-    return np.stack(
-        [
-            np.where(fits, big_left, left),
-            np.where(fits, big_top, top),
-            np.where(fits, big_w, w),
-            np.where(fits, big_h, h),
-        ],
-        axis=1,
-    )
+    corner = np.maximum(np.trunc(boxes[:, :2]), 0)  # L, T
+    size = np.trunc(boxes[:, 2:] - boxes[:, :2] + 1)  # W, H (BBox.width, .height)
+    big_corner = corner - np.trunc(size * ENLARGE_MARGIN)
+    big_size = np.trunc(size * ENLARGE_SCALE)
+    limit = np.array([INPUT_WIDTH, INPUT_HEIGHT])
+    fits = ((big_corner >= 0) & (big_size - 1 + big_corner < limit)).all(axis=1, keepdims=True)
+    return np.where(fits, np.hstack([big_corner, big_size]), np.hstack([corner, size]))
 
 
 def postprocess(
@@ -641,8 +634,8 @@ def postprocess(
     ltwh = app_boxes(boxes)
     # From the model's input pixels back to the photo's (the input was stretched).
     scale = np.array([image_size[0] / INPUT_WIDTH, image_size[1] / INPUT_HEIGHT])
-    corners = np.concatenate([ltwh[:, :2], ltwh[:, :2] + ltwh[:, 2:]], axis=1)
-    corners = np.clip(corners * np.tile(scale, 2), 0, np.tile(image_size, 2))
+    corners = np.hstack([ltwh[:, :2], ltwh[:, :2] + ltwh[:, 2:]]) * np.tile(scale, 2)
+    corners = np.minimum(np.maximum(corners, 0), np.tile(image_size, 2))
     points = points * scale
     detections = [
         {"box": box, "score": score, "landmarks": marks}
