@@ -91,6 +91,7 @@ def bench(module, model: Path, image: Image.Image, runs: int) -> dict[str, tuple
 
     figures = {}
     figures["pre gen"] = timed(gen_pre, runs)
+    figures["pre blue"] = timed(lambda: module.preprocess(image, "blue", spec), runs)
     figures["pre base"] = timed(base_pre, runs)
     tensor = figures["pre gen"][2]
     figures["infer"] = timed(lambda: runner.run({spec["name"]: tensor}), max(runs // 4, 20))
@@ -123,7 +124,8 @@ def main() -> None:
     module = load_generated()
     header = (
         f"{'model':13} {'photo':20} {'faces':>5} | {'pre gen':>13} {'pre base':>13} | "
-        f"{'infer':>13} | {'post gen':>13} {'post base':>13} | {'pre':>6} {'post':>6} {'pre+post':>8}"
+        f"{'infer':>13} | {'post gen':>13} {'post base':>13} | {'pre':>6} {'post':>6} "
+        f"{'pre+post':>8} | {'pre gen blue':>13} {'ratio':>6}"
     )
     print("median / p90 in ms; ratios are baseline / generated (medians)")
     print(header)
@@ -144,7 +146,8 @@ def main() -> None:
             print(
                 f"{label:13} {name:20} {f['faces'][0]:5d} | {cell('pre gen')} {cell('pre base')} | "
                 f"{cell('infer')} | {cell('post gen')} {cell('post base')} | "
-                f"{pre:6.1f} {post:6.1f} {both:8.1f}"
+                f"{pre:6.1f} {post:6.1f} {both:8.1f} | {cell('pre blue')} "
+                f"{(f['pre base'][0] + f['post base'][0]) / (f['pre blue'][0] + f['post gen'][0]):6.1f}"
             )
 
 
