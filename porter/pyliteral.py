@@ -56,16 +56,47 @@ def string_literal(text: str) -> str:
 
 
 def docstring_literal(text: str, indent: int = 0) -> str:
-    """A triple-quoted docstring literal: readable lines, the same escaping."""
+    """A triple-quoted docstring literal: readable lines, the same escaping.
+
+    A double quote is escaped only where it would close the literal (the third of a run,
+    or the last character) or be changed by ruff's formatter (the first character); blanks
+    that the formatter would strip (leading on the first line, trailing on any) are written
+    as escapes too.
+    """
     pad = " " * indent
-    lines = ["".join(_escape_char(c, None) for c in line) for line in text.split("\n")]
-    body = "\n".join(pad + line if line and i else line for i, line in enumerate(lines))
+    pieces: list[str] = []
+    run = 0  # unescaped double quotes just emitted
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            pieces.append("\n" + (pad if line else ""))
+            run = 0
+        body = line.rstrip(" ")
+        trailing = len(line) - len(body)
+        if i == 0:
+            lead = len(body) - len(body.lstrip(" "))
+            pieces.extend("\\x20" for _ in range(lead))
+            body = body[lead:]
+            if body.startswith('"'):
+                pieces.append('\\"')
+                body = body[1:]
+        for c in body:
+            if c == '"':
+                run += 1
+                if run == 3:
+                    pieces.append('\\"')
+                    run = 0
+                    continue
+            else:
+                run = 0
+            pieces.append(_escape_char(c, None))
+        pieces.extend("\\x20" for _ in range(trailing))
+        if trailing:
+            run = 0
     if text.endswith("\n"):
-        body += pad
-    body = body.replace('"""', '\\"\\"\\"')
-    if body.endswith('"'):
-        body = body[:-1] + '\\"'
-    return '"""' + body + '"""'
+        pieces.append(pad)
+    elif pieces and pieces[-1] == '"':
+        pieces[-1] = '\\"'
+    return '"""' + "".join(pieces) + '"""'
 
 
 def _escape_char(c: str, quote: str | None) -> str:
