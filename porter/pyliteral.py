@@ -58,45 +58,37 @@ def string_literal(text: str) -> str:
 def docstring_literal(text: str, indent: int = 0) -> str:
     """A triple-quoted docstring literal: readable lines, the same escaping.
 
-    A double quote is escaped only where it would close the literal (the third of a run,
-    or the last character) or be changed by ruff's formatter (the first character); blanks
-    that the formatter would strip (leading on the first line, trailing on any) are written
-    as escapes too.
+    ruff's formatter rewrites docstrings (it strips blanks at line ends and before the
+    first line, re-indents continuation lines by their common indentation, moves closing
+    quotes, pads a final quote), so whatever it would change is written as an escape: the
+    text reads back exactly and the formatter leaves it alone.
     """
     pad = " " * indent
-    pieces: list[str] = []
-    run = 0  # unescaped double quotes just emitted
-    for i, line in enumerate(text.split("\n")):
+    content = text.rstrip("\n")
+    newlines = len(text) - len(content)
+    lines = content.split("\n")
+    # Keep the closing quotes on their own line only where ruff does: after several lines.
+    closing_line = newlines == 1 and len(lines) > 1
+    indents = [len(x) - len(x.lstrip(" ")) for x in lines[1:] if x.strip(" ")]
+    escape_indent = bool(indents) and min(indents) > 0
+    tokens: list[str] = []  # one per character of the text, escaped as needed
+    for i, line in enumerate(lines):
         if i:
-            pieces.append("\n" + (pad if line else ""))
-            run = 0
+            tokens.append("\n" + (pad if line else ""))
         body = line.rstrip(" ")
-        trailing = len(line) - len(body)
-        if i == 0:
-            lead = len(body) - len(body.lstrip(" "))
-            pieces.extend("\\x20" for _ in range(lead))
-            body = body[lead:]
-            if body.startswith('"'):
-                pieces.append('\\"')
-                body = body[1:]
-        for c in body:
-            if c == '"':
-                run += 1
-                if run == 3:
-                    pieces.append('\\"')
-                    run = 0
-                    continue
-            else:
-                run = 0
-            pieces.append(_escape_char(c, None))
-        pieces.extend("\\x20" for _ in range(trailing))
-        if trailing:
+        lead = len(body) - len(body.lstrip(" ")) if i == 0 or escape_indent else 0
+        tokens += ["\\x20"] * lead
+        tokens += [_escape_char(c, None) for c in body[lead:]]
+        tokens += ["\\x20"] * (len(line) - len(body))
+    tokens += ["\n" + pad] if closing_line else ["\\n"] * newlines
+    run = 0
+    for k, token in enumerate(tokens):
+        run = run + 1 if token == '"' else 0
+        # A quote opening the text, ending it, or third in a run would not survive.
+        if token == '"' and (k == 0 or k == len(tokens) - 1 or run == 3):
+            tokens[k] = '\\"'
             run = 0
-    if text.endswith("\n"):
-        pieces.append(pad)
-    elif pieces and pieces[-1] == '"':
-        pieces[-1] = '\\"'
-    return '"""' + "".join(pieces) + '"""'
+    return '"""' + "".join(tokens) + '"""'
 
 
 def _escape_char(c: str, quote: str | None) -> str:

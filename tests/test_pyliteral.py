@@ -104,3 +104,29 @@ def test_assignments_and_strings_are_ruff_formatted(tmp_path):
     for i, doc in enumerate(docs):
         written = namespace[f"doc_{i}"].__doc__
         assert "\n".join(x[4:] if j and x else x for j, x in enumerate(written.split("\n"))) == doc
+
+
+def test_random_awkward_text_is_ruff_stable(tmp_path):
+    """Hundreds of strings from a hostile alphabet, as docstrings and assignments, in one
+    file: ruff leaves it as it is and every value reads back exactly."""
+    import random
+
+    rng = random.Random(20261124)
+    alphabet = ['"', "'", "\\", " ", "\n", "\t", "a", "\u2028", "\0", "{", "#", "é"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(300)]
+    parts = []
+    for i, text in enumerate(texts):
+        parts.append(literal(text, assign=f"VALUE_{i}"))
+        parts.append(f"\n\ndef doc_{i}():\n    {docstring_literal(text, 4)}\n\n")
+    path = tmp_path / "awkward.py"
+    path.write_text("\n".join(parts).rstrip("\n") + "\n")
+    config = ["--config", str(ROOT / "pyproject.toml")]
+    result = run([sys.executable, "-m", "ruff", "format", "--check", "--diff", *config, str(path)])
+    assert result.returncode == 0, result.stdout[-3000:]
+    namespace: dict = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    for i, text in enumerate(texts):
+        assert namespace[f"VALUE_{i}"] == text
+        written = namespace[f"doc_{i}"].__doc__ or ""
+        lines = written.split("\n")
+        assert "\n".join(x[4:] if j and x else x for j, x in enumerate(lines)) == text
