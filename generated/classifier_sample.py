@@ -63,7 +63,6 @@ INPUT_SHAPES = {}
 IMAGE_INPUT = "image"
 INPUT_HEIGHT = 64
 INPUT_WIDTH = 64
-INPUT_LAYOUT = "NHWC"
 CHANNEL_ORDERS = [
     "rgb",
     "bgr",

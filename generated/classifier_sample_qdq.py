@@ -65,7 +65,6 @@ INPUT_SHAPES = {}
 IMAGE_INPUT = "image"
 INPUT_HEIGHT = 64
 INPUT_WIDTH = 64
-INPUT_LAYOUT = "NCHW"
 CHANNEL_ORDERS = [
     "rgb",
     "bgr",

@@ -89,7 +89,6 @@ INPUT_SHAPES = {}
 IMAGE_INPUT = "input"
 INPUT_HEIGHT = 480
 INPUT_WIDTH = 640
-INPUT_LAYOUT = "NCHW"
 CHANNEL_ORDERS = [
     "gray",
     "blue",

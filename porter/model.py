@@ -43,8 +43,9 @@ class Tensor:
     tensor_name: str | None = None
 
     @property
-    def is_dynamic(self) -> bool:
-        return any(d is None for d in self.shape)
+    def runtime_name(self) -> str:
+        """The name the runtime reports and scripts look tensors up by."""
+        return self.tensor_name or self.name
 
 
 @dataclass

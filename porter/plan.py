@@ -67,10 +67,6 @@ class ImagePlan:
     layout: str
     channel_order: str
     allowed_orders: list[str]
-    dtype: str
-    # "float": float input without quantization, "integer": quantized integers,
-    # "qdq": floats that the model quantizes itself (ONNX QDQ).
-    boundary: str
 
 
 @dataclass
@@ -123,15 +119,13 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> 
         outputs=[_io(t) for t in info.outputs],
         image=image,
         input_shapes={
-            (t.tensor_name or t.name): [int(d) for d in t.shape]
+            t.runtime_name: [int(d) for d in t.shape]
             for t in info.inputs
             if dict(options.input_shapes).get(t.name) is not None
         },
         postproc={
             "name": postproc.name,
             "template": postproc.template,
-            "summary": postproc.summary,
-            "reference": postproc.reference,
             "roles": roles,
             "options": dict(postproc.options),
         },
@@ -183,7 +177,7 @@ def _io(tensor: Tensor) -> IOPlan:
             "boundary": q.boundary,
         }
     return IOPlan(
-        name=tensor.tensor_name or tensor.name,
+        name=tensor.runtime_name,
         key=tensor.name,
         shape=list(tensor.shape),
         dtype=tensor.dtype,
@@ -234,11 +228,7 @@ def _image_plan(
                 f"channel(s); choose one of: {', '.join(allowed)}",
             )
         quant = tensor.quantization
-        if quant is None or (tensor.dtype in _FLOAT_TYPES and quant.boundary != "qdq"):
-            boundary = "float" if tensor.dtype in _FLOAT_TYPES else "integer"
-        else:
-            boundary = quant.boundary
-        if boundary == "integer" and quant is None:
+        if quant is None and tensor.dtype not in _FLOAT_TYPES:
             warnings.append(
                 f"input {tensor.name!r} is {tensor.dtype} without quantization parameters; "
                 "the script feeds raw 0..255 pixel values"
@@ -250,15 +240,13 @@ def _image_plan(
                 "per-tensor input quantization",
             )
         return ImagePlan(
-            name=tensor.tensor_name or tensor.name,
+            name=tensor.runtime_name,
             height=int(height),
             width=int(width),
             channels=int(channels),
             layout=layout,
             channel_order=order,
             allowed_orders=allowed,
-            dtype=tensor.dtype,
-            boundary=boundary,
         )
     if postproc.image_channels is not None:
         raise PorterError(
@@ -305,13 +293,13 @@ def _resolve_roles(
         tensor = chosen[0]
         taken.add(tensor.name)
         roles[need.role] = {
-            "name": tensor.tensor_name or tensor.name,
+            "name": tensor.runtime_name,
             "channel_axis": channel_axis,
         }
     grids = {
         tuple(d for i, d in enumerate(t.shape) if i not in (0, channel_axis))
         for t in info.outputs
-        if (t.tensor_name or t.name) in {r["name"] for r in roles.values()}
+        if t.runtime_name in {r["name"] for r in roles.values()}
     }
     if len(grids) != 1:
         raise PorterError(
@@ -358,7 +346,7 @@ def _outputs_doc(info: ModelInfo) -> str:
     lines.append("`outputs` maps each output name to its values, dequantized to float32:")
     lines.append("")
     for t in info.outputs:
-        name = t.tensor_name or t.name
+        name = t.runtime_name
         text = f"- {name!r} {list(t.dims)} {t.dtype}"
         q = t.quantization
         if q is not None and q.per_channel:

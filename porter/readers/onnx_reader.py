@@ -178,7 +178,6 @@ class _Describer:
             },
             "metadata_props": {p.key: p.value for p in model.metadata_props},
             "external_data": self.external_data(),
-            "main_subgraph_operators": len(self.graph.node),
         }
 
     def external_data(self) -> list[dict[str, Any]]:

@@ -80,7 +80,6 @@ class _Reader:
                     "this model unless a library registers it"
                 )
         metadata = self.metadata(n_subgraphs, signature)
-        metadata["main_subgraph_operators"] = self.count(subgraph.OperatorsLength())
         return ModelInfo(
             format="tflite",
             inputs=inputs,
