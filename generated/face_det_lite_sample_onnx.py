@@ -7,85 +7,86 @@ Edit freely, or regenerate with:
 
     porter scaffold samples/face_det_lite_sample.onnx --postproc face_det_lite -o generated/face_det_lite_sample_onnx.py
 
-Postprocessing follows quic/ai-hub-models qai_hub_models/models/face_det_lite/utils.py (detect) and app.py.
+Pre- and postprocessing follow AI Hub's face_det_lite app: qai_hub_models/models/face_det_lite/app.py, utils.py (detect, nms) and evaluator.py (its NMS IoU, 0.2).
+
+Run it: python3 SCRIPT --image photo.jpg [--delegate qnn-htp] (--help for more).
+Or import it: pipeline = prepare(); result = pipeline.infer(Image.open('photo.jpg'))
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import hashlib
 import json
+import math
 import os
 import re
 import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
 from PIL import Image, ImageOps
 
+# ---- The model --------------------------------------------------------------------------
+# Where the script looks for its model when --model is not given: this path relative to
+# the script's folder, then the model's file name beside the script.
+MODEL_PATH = "../samples/face_det_lite_sample.onnx"
 MODEL_FILE = "face_det_lite_sample.onnx"
 MODEL_SHA256 = "526d81c0ee1ad151e94393f0f34533ab5c88155cf0c07e32325ff70e503dd6d7"
 REGENERATE = "porter scaffold samples/face_det_lite_sample.onnx --postproc face_det_lite -o generated/face_det_lite_sample_onnx.py"
-
-# The model's inputs and outputs when this script was generated; checked at load time.
+# The model's inputs and outputs as porter read them; the script checks the model against
+# them when it loads it. "name" is the name porter inspect shows, "tensor" the runtime's.
 EXPECTED_INPUTS = [
     {
         "name": "input",
-        "key": "input",
         "shape": [1, 1, 480, 640],
         "dtype": "uint8",
         "quantization": {
             "scale": [0.003921568859368563],
             "zero_point": [0],
             "axis": None,
-            "boundary": "integer",
         },
     },
 ]
 EXPECTED_OUTPUTS = [
     {
         "name": "heatmap",
-        "key": "heatmap",
         "shape": [1, 1, 60, 80],
         "dtype": "uint8",
         "quantization": {
             "scale": [0.05000000074505806],
             "zero_point": [160],
             "axis": None,
-            "boundary": "integer",
         },
     },
     {
         "name": "bbox",
-        "key": "bbox",
         "shape": [1, 4, 60, 80],
         "dtype": "uint8",
         "quantization": {
             "scale": [0.05000000074505806],
             "zero_point": [0],
             "axis": None,
-            "boundary": "integer",
         },
     },
     {
         "name": "landmark",
-        "key": "landmark",
         "shape": [1, 10, 60, 80],
         "dtype": "uint8",
         "quantization": {
             "scale": [0.019999999552965164],
             "zero_point": [128],
             "axis": None,
-            "boundary": "integer",
         },
     },
 ]
-# Sizes chosen for inputs with dynamic dims (porter scaffold --input-shape).
-INPUT_SHAPES = {}
 
-# The image input, and how a photo becomes its values.
+
+# ---- Preprocessing: a photo becomes the input tensor -------------------------------------
 IMAGE_INPUT = "input"
 INPUT_HEIGHT = 480
 INPUT_WIDTH = 640
@@ -94,20 +95,565 @@ CHANNEL_ORDERS = [
     "blue",
 ]
 DEFAULT_CHANNELS = "gray"
+# skimage.color.rgb2gray's weights, which AI Hub's current reference apps use; Pillow's
+# own convert("L") weighs 0.299 / 0.587 / 0.114 and gives other values.
+GRAY_MATRIX = (0.2125, 0.7154, 0.0721, 0.0)
+
+
+class Geometry(NamedTuple):
+    """Where the photo sits in the model's input: input = photo * scale + pad, per axis.
+
+    Postprocessing maps the model's coordinates back to the photo with to_photo().
+    """
+
+    width: int  # the photo's size
+    height: int
+    scale_x: float
+    scale_y: float
+    pad_x: float = 0.0
+    pad_y: float = 0.0
+
+    def to_photo(self, points: np.ndarray) -> np.ndarray:
+        """(..., 2) x, y in the model input's pixels to the photo's pixels."""
+        return (points - (self.pad_x, self.pad_y)) / (self.scale_x, self.scale_y)
+
+
+def image_pixels(image: Image.Image, channels: str) -> tuple[np.ndarray, Geometry]:
+    """One uint8 plane at the model's size, picked before resizing (one plane, not three).
+
+    "gray" follows AI Hub's current reference (rgb2gray); "blue" what Qualcomm's tutorial
+    feeds (its older reference took the last RGB channel).
+    """
+    if image.mode == "L":
+        plane = image
+    elif channels == "gray":
+        plane = image.convert("L", GRAY_MATRIX)
+    else:
+        plane = image.getchannel("B")
+    geometry = Geometry(*plane.size, INPUT_WIDTH / plane.width, INPUT_HEIGHT / plane.height)
+    if plane.size != (INPUT_WIDTH, INPUT_HEIGHT):
+        # Stretched to the input size, as AI Hub's apps do; Pillow's bilinear filter.
+        plane = plane.resize((INPUT_WIDTH, INPUT_HEIGHT), Image.Resampling.BILINEAR)
+    pixels = np.asarray(plane)
+    return pixels[np.newaxis, np.newaxis, :, :], geometry
+
+
+class PixelTable:
+    """Pixel values 0..255, which stand for 0..1, to the values the image input takes.
+
+    Made once from the input's own type, scale and zero point. A float input takes
+    p / 255. A quantized input takes round(p / 255 / scale + zero point) clipped to its
+    type; that is a 256-entry table, applied without float work per frame. An 8-bit table
+    that is the identity plus a constant and a few steps (AI Hub's input scales are 1/255
+    or close to it) is applied as those steps on the raw bytes, tens of microseconds at
+    640x480, where numpy's gather through the table would take ~0.25 ms.
+    """
+
+    def __init__(self, spec: dict) -> None:
+        self.dtype = np.dtype(spec["dtype"])
+        self.table: np.ndarray | None = None
+        self.steps: list[tuple[int, int]] | None = None
+        if self.dtype.kind == "f":
+            return
+        pixels = np.arange(256)
+        quantization = spec["quantization"]
+        if quantization is None:
+            table = pixels.astype(self.dtype)  # no parameters: the raw pixel values
+        else:
+            scale, zero_point = quantization["scale"][0], quantization["zero_point"][0]
+            values = pixels.astype(np.float32) * np.float32(1.0 / (255.0 * scale))
+            values = np.rint(values + np.float32(zero_point))
+            limits = np.iinfo(self.dtype)
+            table = np.clip(values, limits.min, limits.max).astype(self.dtype)
+        self.table = table
+        if self.dtype.itemsize == 1:
+            # The table's bytes minus the pixel: a constant, changing at a few pixel values.
+            offset = (table.view(np.uint8) - pixels.astype(np.uint8)).astype(np.uint8)
+            changes = np.flatnonzero(np.diff(offset)) + 1
+            if changes.size <= 4:
+                steps = [(0, int(offset[0]))]
+                steps += [(int(c), (int(offset[c]) - int(offset[c - 1])) % 256) for c in changes]
+                self.steps = steps
+                if not np.array_equal(self(pixels.astype(np.uint8)), table):
+                    self.steps = None  # never expected; the table itself is always right
+
+    def __call__(self, pixels: np.ndarray) -> np.ndarray:
+        if self.table is None:
+            return pixels.astype(self.dtype) * self.dtype.type(1.0 / 255.0)
+        if self.steps is None:
+            return np.take(self.table, pixels)
+        values = pixels
+        for start, change in self.steps:
+            if start == 0:
+                values = values + np.uint8(change) if change else values  # wraps, as bytes do
+                continue
+            step = (pixels >= start).view(np.uint8)
+            if change == 1:
+                values = values + step
+            elif change == 255:  # minus one, in uint8
+                values = values - step
+            else:
+                values = values + step * np.uint8(change)
+        return values.view(self.dtype)
+
+
+def preprocess(image: Image.Image, channels: str, table: PixelTable) -> tuple[np.ndarray, Geometry]:
+    """Photo to input tensor: channels, size and layout, then the input's own values."""
+    pixels, geometry = image_pixels(image, channels)
+    return table(pixels), geometry
+
+
+# ---- Postprocessing ----------------------------------------------------------------------
+# Its options: prepare(**options) keywords and the command line's --flags.
+OPTIONS = {
+    "threshold": 0.55,
+    "nms_iou": 0.2,
+}
+# AI Hub's face_det_lite decoding, vectorized with numpy. It follows
+# qai_hub_models/models/face_det_lite/utils.py (detect, nms) and app.py (clipping and
+# enlargement) in quic/ai-hub-models; the comments name the step of each. One change by
+# default: NMS at IoU 0.2, as AI Hub's own face_det_lite evaluator runs it, because the
+# quantized model's heatmap saturates (a strong face is a plateau of equal scores, and
+# the 3x3 max-pool keeps several peaks on it). --nms-iou -1 gives app.py's output exactly.
+HEATMAP_OUTPUT = "heatmap"
+BBOX_OUTPUT = "bbox"
+LANDMARK_OUTPUT = "landmark"
+CHANNEL_AXIS = 1
+STRIDE = 8
+TOP_K = 2000
+ENLARGE_MARGIN = 0.05
+ENLARGE_SCALE = 1.1
+
+
+class Codes:
+    """What decoding needs to work on 8-bit quantized outputs' raw codes, made once.
+
+    Tables are indexed by a code's byte: `scores` holds sigmoid(dequantize(code)) of the
+    heatmap, `bbox` and `landmark` the dequantized values, all in the float32 arithmetic
+    of dequantizing whole outputs, so decoding codes gives exactly the values of decoding
+    floats. Where the scores rise with the code (always, for a positive scale), a
+    threshold is one comparison of raw codes (`lowest_passing`); otherwise every cell's
+    score is looked up.
+    """
+
+    def __init__(self, outputs: dict[str, dict]) -> None:
+        codes = {
+            name: np.arange(256, dtype=np.uint8).view(outputs[name]["dtype"])
+            for name in (HEATMAP_OUTPUT, BBOX_OUTPUT, LANDMARK_OUTPUT)
+        }  # the code of each byte
+        self.scores = sigmoid(dequantize(codes[HEATMAP_OUTPUT], outputs[HEATMAP_OUTPUT]))
+        self.bbox = dequantize(codes[BBOX_OUTPUT], outputs[BBOX_OUTPUT]).astype(np.float64)
+        self.landmark = dequantize(codes[LANDMARK_OUTPUT], outputs[LANDMARK_OUTPUT])
+        self.landmark = self.landmark.astype(np.float64)
+        order = np.argsort(codes[HEATMAP_OUTPUT], kind="stable")
+        self.levels, self.level_scores = codes[HEATMAP_OUTPUT][order], self.scores[order]
+        self.rising = bool(np.all(np.diff(self.level_scores) >= 0))
+        self.passing: dict[float, Any] = {}
+
+    @classmethod
+    def of(cls, outputs: dict[str, dict]) -> Codes | None:
+        """Codes for 8-bit quantized outputs; None when any output is not one."""
+        for name in (HEATMAP_OUTPUT, BBOX_OUTPUT, LANDMARK_OUTPUT):
+            spec = outputs[name]
+            if spec["quantization"] is None or np.dtype(spec["dtype"]).itemsize != 1:
+                return None
+        return cls(outputs)
+
+    def lowest_passing(self, threshold: float) -> Any:
+        """The lowest heatmap code whose score reaches the threshold (None: no code does)."""
+        if threshold not in self.passing:
+            passing = np.flatnonzero(self.level_scores >= threshold)
+            self.passing[threshold] = self.levels[passing[0]] if passing.size else None
+        return self.passing[threshold]
+
+
+def grid(values: np.ndarray) -> np.ndarray:
+    """[1, H, W, C] or [1, C, H, W] to [H, W, C] (a view)."""
+    cells = values[0]
+    return cells.transpose(1, 2, 0) if CHANNEL_AXIS == 1 else cells
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def candidates(flat: np.ndarray, threshold: float, codes: Codes | None) -> np.ndarray:
+    """Flat indices of the cells whose score reaches the threshold, in row-major order.
+
+    With a threshold <= 0 even non-peaks (which detect() scores 0) pass, so then every
+    cell is one. Quantized: the codes at or above the lowest passing code. Float: the
+    logits at or above (a hair below) the threshold's logit, then the exact score test.
+    """
+    if threshold <= 0:
+        return np.arange(flat.size)
+    if codes is not None:
+        if not codes.rising:
+            return np.flatnonzero((codes.scores >= threshold)[flat.view(np.uint8)])
+        lowest = codes.lowest_passing(threshold)
+        return np.flatnonzero(flat >= lowest) if lowest is not None else np.zeros(0, np.intp)
+    if flat.dtype in (np.float32, np.float64):
+        # float32's sigmoid is within a few ulps of the true one; 0.01 in the logit covers it.
+        bound = min(threshold, 0.9999)
+        cells = np.flatnonzero(flat >= math.log(bound / (1.0 - bound)) - 0.01)
+    else:
+        cells = np.arange(flat.size)
+    return cells[sigmoid(flat[cells]) >= threshold]
+
+
+@functools.cache
+def windows(height: int, width: int) -> np.ndarray:
+    """Each cell's 3x3 window as flat indices clamped to the grid, (H * W, 9), the cell
+    itself in column 4.
+
+    Clamping repeats cells of the window itself, so the window's maximum is the same as
+    max_pool2d's with its -inf padding.
+    """
+    ys, xs = np.divmod(np.arange(height * width), width)
+    rows = np.clip(ys[:, None] + np.array([-1, 0, 1]), 0, height - 1)
+    cols = np.clip(xs[:, None] + np.array([-1, 0, 1]), 0, width - 1)
+    return (rows[:, :, None] * width + cols[:, None, :]).reshape(-1, 9)
+
+
+EMPTY = (np.zeros(0), np.zeros((0, 4)), np.zeros((0, 5, 2)))
+# Which centre coordinate (x: 0, y: 1) and sign each box edge and landmark offset takes.
+CENTRE_COLUMNS = np.array([0, 1, 0, 1] + [0] * 5 + [1] * 5)
+OFFSET_SIGNS = np.array([-1.0, -1.0, 1.0, 1.0] + [1.0] * 10)
+
+
+def detect(
+    heatmap: np.ndarray,
+    bbox: np.ndarray,
+    landmark: np.ndarray,
+    threshold: float,
+    codes: Codes | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """utils.detect: scores (n,), boxes (n, 4) as x1 y1 x2 y2, landmarks (n, 5, 2).
+
+    The grids are [H, W, C]: floats, or raw 8-bit codes with `codes`. Only the cells that
+    reach the threshold are scored, peak-tested and, for their boxes and landmarks,
+    dequantized. Coordinates are in the model input's pixels. Peaks are taken in
+    descending score, ties in row-major order, at most TOP_K.
+    """
+    height, width = heatmap.shape[:2]
+    flat = heatmap[:, :, 0].ravel()
+    cells = candidates(flat, threshold, codes)
+    if not cells.size:
+        return EMPTY
+    # (hm == max_pool2d(hm, 3, 1, 1)) * hm, at the candidate cells only.
+    window = flat[windows(height, width)[cells]]
+    window = codes.scores[window.view(np.uint8)] if codes is not None else sigmoid(window)
+    own = window[:, 4]
+    peaks = own == window.max(axis=1)
+    if threshold > 0:  # a non-peak scores 0 and fails the threshold: keep the peaks
+        cells, kept = cells[peaks], own[peaks]
+    else:
+        kept = np.where(peaks, own, 0)
+    if kept.size > 1:
+        order = np.argsort(-kept, kind="stable")[:TOP_K]
+        cells, kept = cells[order], kept[order]
+    ys, xs = cells // width, cells % width
+    edges, marks = bbox[ys, xs], landmark[ys, xs]
+    if codes is not None:
+        edges, marks = codes.bbox[edges.view(np.uint8)], codes.landmark[marks.view(np.uint8)]
+    # xyrb = ([cx, cy, cx, cy] + [-x, -y, r, b]) * stride, and the landmarks' five x
+    # offsets then five y offsets plus the cell, times the stride: one array operation.
+    centres = np.empty((cells.size, 2))
+    centres[:, 0], centres[:, 1] = xs, ys
+    offsets = np.concatenate((edges, marks), axis=1, dtype=np.float64)
+    values = (centres[:, CENTRE_COLUMNS] + offsets * OFFSET_SIGNS) * STRIDE
+    # BBox keeps (min, min, max, max) of the corners.
+    first, second = values[:, :2], values[:, 2:4]
+    boxes = np.concatenate((np.minimum(first, second), np.maximum(first, second)), axis=1)
+    points = values[:, 4:].reshape(-1, 2, 5).transpose(0, 2, 1)
+    return kept.astype(np.float64), boxes, points
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """utils.nms: greedy by score, IoU as bounding_box_processing.get_iou (+1 pixel).
+
+    Returns the indices kept; one numpy step per kept box, none per candidate.
+    """
+    order = np.argsort(-scores, kind="stable")
+    x1, y1, x2, y2 = boxes[order].T
+    areas = (x2 - x1 + 1) * (y2 - y1 + 1)
+    keep = []
+    alive = np.arange(order.size)
+    while alive.size:
+        best, rest = alive[0], alive[1:]
+        keep.append(best)
+        width = np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]) + 1
+        height = np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]) + 1
+        inter = np.maximum(width, 0.0) * np.maximum(height, 0.0)
+        iou = inter / (areas[best] + areas[rest] - inter)
+        alive = rest[iou <= iou_threshold]
+    return order[keep]
+
+
+def app_boxes(boxes: np.ndarray) -> np.ndarray:
+    """app.py: integer [L, T, W, H] per face, clipped to the input, then enlarged.
+
+    int() truncates; W and H keep the unclipped size, as app.py does. The 5% / 10%
+    enlargement applies only when the larger box still fits the input.
+    """
+    corner = np.maximum(np.trunc(boxes[:, :2]), 0)  # L, T
+    size = np.trunc(boxes[:, 2:] - boxes[:, :2] + 1)  # W, H (BBox.width, .height)
+    big_corner = corner - np.trunc(size * ENLARGE_MARGIN)
+    big_size = np.trunc(size * ENLARGE_SCALE)
+    fits = (big_corner >= 0) & (big_size - 1 + big_corner < (INPUT_WIDTH, INPUT_HEIGHT))
+    fits = fits[:, :1] & fits[:, 1:]
+    big = np.concatenate((big_corner, big_size), axis=1)
+    return np.where(fits, big, np.concatenate((corner, size), axis=1))
+
+
+class Decoder:
+    """The model's raw outputs to faces in the photo's pixels: box, score, 5 landmarks."""
+
+    def __init__(self, outputs: dict[str, dict], options: dict[str, Any]) -> None:
+        self.outputs = outputs
+        self.codes = Codes.of(outputs)
+        self.threshold = float(options["threshold"])
+        nms_iou = options["nms_iou"]
+        self.nms_iou = None if nms_iou is None or nms_iou < 0 else float(nms_iou)
+
+    def __call__(self, raw: dict[str, np.ndarray], geometry: Geometry) -> dict[str, Any]:
+        heatmap, bbox, landmark = raw[HEATMAP_OUTPUT], raw[BBOX_OUTPUT], raw[LANDMARK_OUTPUT]
+        codes = self.codes if heatmap.dtype.kind in "iu" else None
+        if codes is None:  # float outputs, or quantized ones of another kind
+            heatmap = dequantize(heatmap, self.outputs[HEATMAP_OUTPUT])
+            bbox = dequantize(bbox, self.outputs[BBOX_OUTPUT])
+            landmark = dequantize(landmark, self.outputs[LANDMARK_OUTPUT])
+        scores, boxes, points = detect(
+            grid(heatmap), grid(bbox), grid(landmark), self.threshold, codes
+        )
+        if not scores.size:
+            return {"detections": []}
+        if self.nms_iou is not None and scores.size > 1:
+            keep = nms(boxes, scores, self.nms_iou)
+            scores, boxes, points = scores[keep], boxes[keep], points[keep]
+        # app.py's boxes as corners and the landmarks, from the input's pixels to the photo's.
+        ltwh = app_boxes(boxes)
+        corners = ltwh[:, :2], ltwh[:, :2] + ltwh[:, 2:], points.reshape(-1, 10)
+        mapped = geometry.to_photo(np.concatenate(corners, axis=1).reshape(-1, 7, 2))
+        mapped[:, :2] = np.minimum(np.maximum(mapped[:, :2], 0), (geometry.width, geometry.height))
+        faces = zip(mapped.round(2).tolist(), scores.round(4).tolist(), strict=True)
+        return {
+            "detections": [
+                {"box": xy[0] + xy[1], "score": score, "landmarks": xy[2:]} for xy, score in faces
+            ]
+        }
+
+
+def print_results(result: dict[str, Any]) -> None:
+    if not result["detections"]:
+        print("no faces found")
+    for number, face in enumerate(result["detections"], start=1):
+        x1, y1, x2, y2 = face["box"]
+        box = f"({x1:.1f}, {y1:.1f}, {x2:.1f}, {y2:.1f})"
+        print(f"face {number}: score {face['score']:.3f} box {box}")
+
+
+def draw_results(image: Image.Image, result: dict[str, Any]) -> Image.Image:
+    """Boxes and landmarks on the original photo (not on the model's gray input)."""
+    from PIL import ImageDraw
+
+    draw = ImageDraw.Draw(image)
+    line = max(2, round(min(image.size) / 240))
+    for face in result["detections"]:
+        draw.rectangle(face["box"], outline=(0, 255, 0), width=line)
+        for x, y in face["landmarks"]:
+            draw.ellipse((x - line, y - line, x + line, y + line), fill=(255, 0, 0))
+    return image
+
+
+# ---- The pipeline: load the model once, then run it as often as needed -------------------
+
+
+class ScriptError(Exception):
+    """A problem with the model, the input or the runtime, said in one line."""
 
 
 def fail(message: str) -> NoReturn:
-    """One line on stderr and exit code 2: the script's only way to stop on bad input."""
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(2)
+    raise ScriptError(message)
 
 
 def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-# Runtime: ONNX Runtime, on the CPU or with the QNN execution provider (Hexagon NPU).
-QNN_BACKENDS = {"qnn-htp": "Htp", "qnn-gpu": "Gpu"}
+def dequantize(values: np.ndarray, spec: dict) -> np.ndarray:
+    """real = (q - zero_point) * scale, per tensor or along the quantized axis, in float32."""
+    quantization = spec["quantization"]
+    if values.dtype.kind == "f" or quantization is None:
+        return values.astype(np.float32, copy=False)
+    scale = np.asarray(quantization["scale"], np.float32)
+    zero_point = np.asarray(quantization["zero_point"], np.float32)
+    if scale.size > 1:
+        shape = [1] * values.ndim
+        shape[quantization["axis"]] = -1
+        scale, zero_point = scale.reshape(shape), zero_point.reshape(shape)
+    return (values.astype(np.float32) - zero_point) * scale
+
+
+def as_image(image: Image.Image | np.ndarray) -> Image.Image:
+    """A PIL image from a photo or an RGB (H, W, 3) / gray (H, W) uint8 array."""
+    if isinstance(image, Image.Image):
+        return image
+    array = np.asarray(image)
+    if array.dtype != np.uint8 or array.ndim not in (2, 3) or array.shape[2:] not in ((), (3,)):
+        fail(f"an image array must be uint8 (H, W) or (H, W, 3), not {array.dtype} {array.shape}")
+    return Image.fromarray(array)
+
+
+class Pipeline:
+    """The model on its runtime, with what is made once per model (tables, checks).
+
+    infer() runs a photo through preprocessing, the model and postprocessing and keeps
+    each stage's time in `timings` (seconds) and the raw outputs in `raw_outputs`.
+    """
+
+    def __init__(self, runner: Runner, channels: str, options: dict[str, Any]) -> None:
+        self.runner = runner
+        self.channels = channels
+        self.pixel_table = PixelTable(runner.input_spec(IMAGE_INPUT))
+        self.decoder = Decoder({spec["name"]: spec for spec in runner.outputs}, options)
+        self.timings: dict[str, float] = {}
+        self.raw_outputs: dict[str, np.ndarray] = {}
+
+    def infer(
+        self, image: Image.Image | np.ndarray | None = None, inputs: dict | None = None
+    ) -> dict[str, Any]:
+        """Results for one photo (a PIL image, or an RGB / gray uint8 array).
+
+        `inputs` feeds tensors by name as the model takes them: the model's other
+        inputs, or the image input itself in place of a photo.
+        """
+        start = time.perf_counter()
+        feeds = dict(inputs or {})
+        if image is not None:
+            feeds[IMAGE_INPUT], geometry = preprocess(
+                as_image(image), self.channels, self.pixel_table
+            )
+        else:
+            geometry = Geometry(INPUT_WIDTH, INPUT_HEIGHT, 1.0, 1.0)
+        prepared = time.perf_counter()
+        self.raw_outputs = self.runner.run(feeds)
+        inferred = time.perf_counter()
+        result = self.decoder(self.raw_outputs, geometry)
+        done = time.perf_counter()
+        self.timings = {
+            "preprocess": prepared - start,
+            "inference": inferred - prepared,
+            "postprocess": done - inferred,
+        }
+        return result
+
+
+def prepare(
+    model: str | Path | None = None,
+    delegate: str = "cpu",
+    *,
+    channels: str = DEFAULT_CHANNELS,
+    delegate_lib: str | None = None,
+    delegate_options: dict[str, str] | None = None,
+    fallback_cpu: bool = False,
+    threads: int | None = None,
+    **options: Any,
+) -> Pipeline:
+    """Load the model (by default the one this script was made for) and check it.
+
+    `delegate` is "cpu", "qnn-htp" (the NPU) or "qnn-gpu"; `options` override the
+    postprocessing options in OPTIONS by name. Raises ScriptError when it cannot.
+    """
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"unknown option(s) {unknown}; the options are {sorted(OPTIONS)}")
+    if channels not in CHANNEL_ORDERS:
+        raise ValueError(f"channels must be one of {CHANNEL_ORDERS}, not {channels!r}")
+    if delegate not in ("cpu", *DELEGATES):
+        raise ValueError(f"delegate must be one of {['cpu', *DELEGATES]}, not {delegate!r}")
+    path = Path(model) if model is not None else default_model()
+    runner = Runner(path, delegate, delegate_lib, delegate_options or {}, fallback_cpu, threads)
+    check_model(path, runner)
+    return Pipeline(runner, channels, {**OPTIONS, **options})
+
+
+def default_model() -> Path:
+    """MODEL_PATH from this script's folder, else the model's name beside the script."""
+    folder = Path(__file__).resolve().parent
+    tried = [folder / MODEL_PATH, folder / MODEL_FILE]
+    found = next((path for path in tried if path.is_file()), None)
+    if found is None:
+        fail(f"no model at {' or '.join(map(str, dict.fromkeys(tried)))}; pass --model")
+    return found
+
+
+def check_model(path: Path, runner: Runner) -> None:
+    """Stop when the model is not one this script can run; say when it is another file."""
+    problems = tensor_problems("input", runner.inputs, EXPECTED_INPUTS)
+    problems += tensor_problems("output", runner.outputs, EXPECTED_OUTPUTS)
+    if problems:
+        fail(
+            f"{path} does not match the script ({'; '.join(problems)}); it was generated "
+            f"for {MODEL_FILE}: regenerate it with: {REGENERATE}"
+        )
+    if file_sha256(path) != MODEL_SHA256:
+        warn(
+            f"{path} is not the file this script was generated from (its sha256 differs); "
+            "its inputs and outputs match, so it runs"
+        )
+    for kind, actual, expected in (
+        ("input", runner.inputs, EXPECTED_INPUTS),
+        ("output", runner.outputs, EXPECTED_OUTPUTS),
+    ):
+        found = {spec["name"]: spec["quantization"] for spec in actual}
+        for spec in expected:
+            if found[spec["name"]] != spec["quantization"]:
+                warn(
+                    f"{kind} {spec['name']!r} is quantized as {found[spec['name']]}, not "
+                    f"{spec['quantization']} as when this script was generated; the script "
+                    "uses the model's own"
+                )
+
+
+def tensor_problems(kind: str, actual: list[dict], expected: list[dict]) -> list[str]:
+    """What differs in names, types and shapes (quantization may differ: it is read)."""
+    found = {spec["name"]: spec for spec in actual}
+    problems = []
+    if len(actual) != len(expected):
+        problems.append(f"{len(actual)} {kind}s instead of {len(expected)}")
+    for spec in expected:
+        got = found.get(spec["name"])
+        if got is None:
+            problems.append(f"no {kind} named {spec['name']!r}")
+        elif got["dtype"] != spec["dtype"]:
+            problems.append(f"{kind} {spec['name']!r} is {got['dtype']}, not {spec['dtype']}")
+        elif not shape_fits(got["shape"], spec["shape"]):
+            problems.append(
+                f"{kind} {spec['name']!r} has shape {got['shape']}, not {spec['shape']}"
+            )
+    return problems
+
+
+def shape_fits(actual: list, expected: list) -> bool:
+    if len(actual) != len(expected):
+        return False
+    return all(e is None or a is None or a == e for a, e in zip(actual, expected, strict=True))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---- Runtime: ONNX Runtime, on the CPU or with the QNN execution provider (Hexagon NPU) ----
+DELEGATES = {"qnn-htp": "Htp", "qnn-gpu": "Gpu"}
+# A provider that leaves more than this share of the nodes on the CPU gets a warning:
+# such a run is slow while it looks like an NPU run.
+CPU_SHARE_WARNING = 0.1
 ONNX_TYPES = {
     "tensor(float)": "float32",
     "tensor(float16)": "float16",
@@ -134,65 +680,24 @@ def import_onnxruntime() -> Any:
     return onnxruntime
 
 
-def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--delegate",
-        choices=["cpu", *QNN_BACKENDS],
-        default="cpu",
-        help="where to run the model (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--use-qnn",
-        dest="delegate",
-        action="store_const",
-        const="qnn-htp",
-        help="same as --delegate qnn-htp",
-    )
-    parser.add_argument(
-        "--delegate-lib",
-        help="the QNN backend library (default: the one onnxruntime-qnn ships, or libQnnHtp.so)",
-    )
-    parser.add_argument(
-        "--delegate-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra QNN provider option, e.g. htp_performance_mode=burst (repeatable)",
-    )
-    parser.add_argument(
-        "--fallback-cpu",
-        action="store_true",
-        help="run on the CPU, with a warning, when the QNN provider cannot be used",
-    )
-
-
-def provider_options(args: argparse.Namespace) -> dict[str, str]:
-    options = {}
-    for pair in args.delegate_option:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            fail(f"--delegate-option {pair!r}: expected KEY=VALUE")
-        options[key] = value
-    return options
-
-
-def qnn_session_options(ort: Any, args: argparse.Namespace, session_options: Any) -> list:
+def qnn_providers(
+    ort: Any, backend: str, library: str | None, options: dict[str, str], session_options: Any
+) -> list:
     """Attach the QNN provider; returns the providers= list for InferenceSession.
 
     onnxruntime-qnn 2.x registers QNN as a plugin library chosen by device; older
     onnxruntime builds with QNN built in take it through providers=.
     """
-    options = provider_options(args)
-    backend = QNN_BACKENDS[args.delegate]
+    options = dict(options)
     try:
         import onnxruntime_qnn
     except ImportError:
         onnxruntime_qnn = None
     if onnxruntime_qnn is not None and hasattr(ort, "register_execution_provider_library"):
-        if args.delegate_lib is None and backend == "Htp":
+        if library is None and backend == "Htp":
             options["backend_path"] = onnxruntime_qnn.get_qnn_htp_path()
-        elif args.delegate_lib is not None:
-            options["backend_path"] = args.delegate_lib
+        elif library is not None:
+            options["backend_path"] = library
         else:
             options["backend_type"] = backend.lower()
         try:
@@ -211,55 +716,72 @@ def qnn_session_options(ort: Any, args: argparse.Namespace, session_options: Any
         raise DelegateError(
             "this onnxruntime has no QNN execution provider: pip install onnxruntime-qnn"
         )
-    options["backend_path"] = args.delegate_lib or f"libQnn{backend}.so"
+    options["backend_path"] = library or f"libQnn{backend}.so"
     return [("QNNExecutionProvider", options), "CPUExecutionProvider"]
 
 
 class Runner:
-    """Loads the model into an ONNX Runtime session and runs it on named numpy arrays."""
+    """The model in an ONNX Runtime session, run on numpy arrays named as inspect names them."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        if not Path(args.model).is_file():
-            fail(f"{args.model}: no such model file (pass --model)")
+    def __init__(
+        self,
+        path: Path,
+        delegate: str,
+        delegate_lib: str | None,
+        delegate_options: dict[str, str],
+        fallback_cpu: bool,
+        threads: int | None,
+    ) -> None:
+        if not path.is_file():
+            fail(f"{path}: no such model file")
+        self.path = path
+        self.fallback_cpu = fallback_cpu
         ort = import_onnxruntime()
-        self.delegate: dict[str, Any] = {"requested": args.delegate, "active": "cpu"}
+        self.delegate: dict[str, Any] = {"requested": delegate, "active": "cpu"}
         self.session = None
-        if args.delegate != "cpu":
+        if delegate != "cpu":
+            qnn = (DELEGATES[delegate], delegate_lib, delegate_options)
             try:
-                self.session = self.create(ort, args, qnn=True)
+                self.session = self.create(ort, threads, qnn)
                 self.delegate.update(self.placement())
-                self.delegate["active"] = args.delegate
+                self.delegate["active"] = delegate
+                warn_if_mostly_cpu(self.delegate)
             except DelegateError as exc:
-                self.cpu_fallback(args, str(exc))
+                self.cpu_fallback(str(exc))
             except Exception as exc:  # onnxruntime raises its own types
-                self.cpu_fallback(args, f"QNN could not run the model ({one_line(exc)})")
+                self.cpu_fallback(f"QNN could not run the model ({one_line(exc)})")
         if self.session is None or self.delegate["active"] == "cpu":
             try:
-                self.session = self.create(ort, args, qnn=False)
+                self.session = self.create(ort, threads, None)
             except Exception as exc:  # onnxruntime raises its own types
-                fail(f"{args.model}: ONNX Runtime cannot load this model ({one_line(exc)})")
-        self.inputs = [tensor_spec(arg, EXPECTED_INPUTS) for arg in self.session.get_inputs()]
-        self.outputs = [tensor_spec(arg, EXPECTED_OUTPUTS) for arg in self.session.get_outputs()]
+                fail(f"{path}: ONNX Runtime cannot load this model ({one_line(exc)})")
+        self.run_options = ort.RunOptions()
+        self.run_options.log_severity_level = 4  # errors become one line, not log spam
+        args = [*self.session.get_inputs(), *self.session.get_outputs()]
+        integers = [arg.name for arg in args if ONNX_TYPES.get(arg.type, "float")[0] in "ui"]
+        quantization = read_boundary_quantization(path) if integers else {}
+        self.inputs = [tensor_spec(arg, quantization) for arg in self.session.get_inputs()]
+        self.outputs = [tensor_spec(arg, quantization) for arg in self.session.get_outputs()]
 
-    def cpu_fallback(self, args: argparse.Namespace, reason: str) -> None:
-        if not args.fallback_cpu:
-            fail(f"{args.delegate}: {reason}")
-        warn(f"{args.delegate}: {reason}; running on the CPU (--fallback-cpu)")
+    def cpu_fallback(self, reason: str) -> None:
+        requested = self.delegate["requested"]
+        if not self.fallback_cpu:
+            fail(f"{requested}: {reason}")
+        warn(f"{requested}: {reason}; running on the CPU (--fallback-cpu)")
         self.delegate["active"] = "cpu"
 
-    @staticmethod
-    def create(ort: Any, args: argparse.Namespace, qnn: bool) -> Any:
+    def create(self, ort: Any, threads: int | None, qnn: tuple | None) -> Any:
         session_options = ort.SessionOptions()
-        session_options.log_severity_level = 3
-        if args.threads:
-            session_options.intra_op_num_threads = args.threads
+        session_options.log_severity_level = 4  # failures are reported as one line
+        if threads:
+            session_options.intra_op_num_threads = threads
         providers = ["CPUExecutionProvider"]
-        if qnn:
+        if qnn is not None:
             session_options.add_session_config_entry("session.record_ep_graph_assignment_info", "1")
-            providers = qnn_session_options(ort, args, session_options)
+            providers = qnn_providers(ort, *qnn, session_options)
         if providers:
-            return ort.InferenceSession(args.model, session_options, providers=providers)
-        return ort.InferenceSession(args.model, session_options)
+            return ort.InferenceSession(str(self.path), session_options, providers=providers)
+        return ort.InferenceSession(str(self.path), session_options)
 
     def placement(self) -> dict[str, Any]:
         """Which execution provider each node landed on, as the session records it."""
@@ -279,30 +801,40 @@ class Runner:
             "cpu_ops": sorted(on_cpu),
         }
 
+    def input_spec(self, name: str) -> dict[str, Any]:
+        return next(spec for spec in self.inputs if spec["name"] == name)
+
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        missing = [spec["name"] for spec in self.inputs if spec["name"] not in feeds]
+        if missing:
+            fail(f"no values for input(s) {missing}")
         names = [spec["name"] for spec in self.outputs]
         feeds = {spec["name"]: feeds[spec["name"]] for spec in self.inputs}
-        values = self.session.run(names, feeds)
+        try:
+            values = self.session.run(names, feeds, self.run_options)
+        except Exception as exc:  # onnxruntime raises its own types
+            fail(f"{self.path}: inference failed ({one_line(exc)})")
         return dict(zip(names, values, strict=True))
 
 
-def tensor_spec(arg: Any, expected: list[dict]) -> dict[str, Any]:
-    """A runtime tensor description in the same form as EXPECTED_INPUTS.
-
-    ONNX Runtime does not report quantization, so it comes from the model as porter
-    read it (the DequantizeLinear / QuantizeLinear at the model's boundary).
-    """
-    known = next((spec for spec in expected if spec["name"] == arg.name), None)
-    quantization = known["quantization"] if known else None
-    integer_boundary = quantization is not None and quantization["boundary"] == "integer"
+def tensor_spec(arg: Any, quantization: dict[str, dict]) -> dict[str, Any]:
+    """A runtime tensor in the form of EXPECTED_INPUTS; quantization read from the file."""
     return {
         "name": arg.name,
         "shape": [d if isinstance(d, int) else None for d in arg.shape],
         "dtype": ONNX_TYPES.get(arg.type, arg.type),
-        "scale": quantization["scale"] if integer_boundary else [],
-        "zero_point": quantization["zero_point"] if integer_boundary else [],
-        "axis": quantization["axis"] if integer_boundary else None,
+        "quantization": quantization.get(arg.name),
     }
+
+
+def warn_if_mostly_cpu(info: dict[str, Any]) -> None:
+    nodes = info.get("nodes_by_provider") or {}
+    total, on_cpu = sum(nodes.values()), nodes.get("CPUExecutionProvider", 0)
+    if total and on_cpu > CPU_SHARE_WARNING * total:
+        warn(
+            f"{info['requested']} took only {total - on_cpu} of the model's {total} nodes; "
+            f"{on_cpu} run on the CPU, so this run is mostly a CPU run"
+        )
 
 
 def describe_delegate(info: dict[str, Any]) -> str:
@@ -319,47 +851,175 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def check_tensors(kind: str, actual: list[dict], expected: list[dict]) -> None:
-    """Stop when the model is not the one this script was generated for."""
-    found = {spec["name"]: spec for spec in actual}
-    problems = []
-    if len(actual) != len(expected):
-        problems.append(f"{len(actual)} {kind}s instead of {len(expected)}")
-    for spec in expected:
-        got = found.get(spec["name"])
-        if got is None:
-            problems.append(f"no {kind} named {spec['name']!r}")
-        elif got["dtype"] != spec["dtype"]:
-            problems.append(f"{kind} {spec['name']!r} is {got['dtype']}, not {spec['dtype']}")
-        elif not shape_fits(got["shape"], spec["shape"]):
-            problems.append(
-                f"{kind} {spec['name']!r} has shape {got['shape']}, not {spec['shape']}"
-            )
-    if problems:
-        fail(
-            f"this model does not match the script ({'; '.join(problems)}); "
-            f"it was generated for {MODEL_FILE}: regenerate it with: {REGENERATE}"
+# ONNX Runtime does not report the scale and zero point of integer inputs and outputs,
+# so they are read from the model file: the DequantizeLinear that takes each integer
+# input and the QuantizeLinear that gives each integer output. A small protobuf reader
+# walks only the graph's nodes and small constants; weights are skipped, never copied.
+ONNX_ELEMENT_TYPES = {1: "<f4", 2: "u1", 3: "i1", 4: "<u2", 5: "<i2", 6: "<i4", 7: "<i8", 11: "<f8"}
+
+
+def read_boundary_quantization(path: Path) -> dict[str, dict]:
+    """{tensor name: {"scale", "zero_point", "axis"}} for the model's integer boundary."""
+    import mmap
+
+    try:
+        with (
+            open(path, "rb") as handle,
+            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
+        ):
+            graph = next((span for number, span in protobuf_fields(data) if number == 7), None)
+            if graph is None:
+                fail(f"{path}: no graph in the model file")
+            nodes, constants = [], {}
+            for number, span in protobuf_fields(data, *graph):
+                if number == 1:
+                    nodes.append(onnx_node(data, span, constants))
+                elif number == 5:
+                    name, values = onnx_tensor(data, span)
+                    if values is not None:
+                        constants[name] = values
+    except (OSError, ValueError, IndexError) as exc:
+        fail(f"{path}: cannot read the quantization of its inputs and outputs ({one_line(exc)})")
+    found = {}
+    for op_type, inputs, outputs, axis in nodes:
+        if op_type == "DequantizeLinear" and inputs:
+            name = inputs[0]
+        elif op_type == "QuantizeLinear" and outputs:
+            name = outputs[0]
+        else:
+            continue
+        scale = constants.get(inputs[1]) if len(inputs) > 1 else None
+        if scale is None:
+            continue
+        zero_point = constants.get(inputs[2]) if len(inputs) > 2 and inputs[2] else None
+        scales = [float(s) for s in scale.reshape(-1)]
+        zero_points = [0] * len(scales) if zero_point is None else zero_point.reshape(-1)
+        found.setdefault(
+            name,
+            {
+                "scale": scales,
+                "zero_point": [int(z) for z in zero_points],
+                "axis": (1 if axis is None else axis) if len(scales) > 1 else None,
+            },
         )
+    return found
 
 
-def shape_fits(actual: list, expected: list) -> bool:
-    if len(actual) != len(expected):
-        return False
-    return all(e is None or a is None or a == e for a, e in zip(actual, expected, strict=True))
+def protobuf_fields(data: Any, start: int = 0, end: int | None = None):
+    """(field number, value) of one protobuf message: an int for varint and fixed-width
+    fields, a (start, end) span for length-delimited ones."""
+    position, end = start, len(data) if end is None else end
+    while position < end:
+        key, position = protobuf_varint(data, position)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, position = protobuf_varint(data, position)
+        elif wire == 2:
+            size, position = protobuf_varint(data, position)
+            value, position = (position, position + size), position + size
+        elif wire in (1, 5):
+            width = 8 if wire == 1 else 4
+            value = int.from_bytes(data[position : position + width], "little")
+            position += width
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+        if position > end:
+            raise ValueError("truncated protobuf message")
+        yield number, value
 
 
-def dequantize(values: np.ndarray, spec: dict) -> np.ndarray:
-    """real = (q - zero_point) * scale, per tensor or along the quantized axis."""
-    if values.dtype.kind == "f" or not spec["scale"]:
-        return values.astype(np.float32, copy=False)
-    if len(spec["scale"]) == 1:
-        offset = values.astype(np.float32) - np.float32(spec["zero_point"][0])
-        return offset * np.float32(spec["scale"][0])
-    shape = [1] * values.ndim
-    shape[spec["axis"]] = -1
-    scale = np.asarray(spec["scale"], np.float32).reshape(shape)
-    zero_point = np.asarray(spec["zero_point"], np.float32).reshape(shape)
-    return (values.astype(np.float32) - zero_point) * scale
+def protobuf_varint(data: Any, position: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[position]
+        position += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, position
+        shift += 7
+
+
+def onnx_node(data: Any, span: tuple[int, int], constants: dict) -> tuple:
+    """NodeProto: (op_type, inputs, outputs, axis attribute); Constant values go to
+    `constants`."""
+    op_type, inputs, outputs, axis, value = "", [], [], None, None
+    for number, field in protobuf_fields(data, *span):
+        if number == 1:
+            inputs.append(bytes(data[field[0] : field[1]]).decode())
+        elif number == 2:
+            outputs.append(bytes(data[field[0] : field[1]]).decode())
+        elif number == 4:
+            op_type = bytes(data[field[0] : field[1]]).decode()
+        elif number == 5:
+            name, attribute = "", {}
+            for key, item in protobuf_fields(data, *field):
+                if key == 1:
+                    name = bytes(data[item[0] : item[1]]).decode()
+                attribute[key] = item
+            if name == "axis" and 3 in attribute:
+                axis = signed(attribute[3])
+            elif name == "value" and 5 in attribute:
+                value = onnx_tensor(data, attribute[5])[1]
+    if op_type == "Constant" and outputs and value is not None:
+        constants[outputs[0]] = value
+    return op_type, inputs, outputs, axis
+
+
+def onnx_tensor(data: Any, span: tuple[int, int]) -> tuple[str, np.ndarray | None]:
+    """TensorProto: its name and, for small tensors of the types quantization uses, its
+    values; None for large or external ones."""
+    name, element, dims, raw, floats, ints, external = "", 0, [], None, [], [], False
+    for number, field in protobuf_fields(data, *span):
+        if number == 1:
+            if isinstance(field, tuple):
+                dims += protobuf_packed(data, field)
+            else:
+                dims.append(field)
+        elif number == 2:
+            element = field
+        elif number == 4:
+            if isinstance(field, tuple):
+                floats += list(np.frombuffer(bytes(data[field[0] : field[1]]), "<f4"))
+            else:
+                floats.append(np.array([field], "<u4").view("<f4")[0])
+        elif number == 5:
+            found = protobuf_packed(data, field) if isinstance(field, tuple) else [field]
+            ints += [signed(value) for value in found]
+        elif number == 8:
+            name = bytes(data[field[0] : field[1]]).decode()
+        elif number == 9:
+            raw = field
+        elif number == 14:
+            external = field == 1
+    count = math.prod(dims)
+    if external or element not in ONNX_ELEMENT_TYPES or count > 4096:
+        return name, None
+    dtype = np.dtype(ONNX_ELEMENT_TYPES[element])
+    if raw is not None:
+        values = np.frombuffer(bytes(data[raw[0] : raw[1]]), dtype)
+    elif element == 1:
+        values = np.asarray(floats, np.float32)
+    else:
+        values = np.asarray(ints, np.int64).astype(dtype)
+    if values.size != count:
+        return name, None
+    return name, values.reshape(dims)
+
+
+def signed(value: int) -> int:
+    """A varint as protobuf's int32 / int64 fields mean it (negative: two's complement)."""
+    return value - (1 << 64) if value >> 63 else value
+
+
+def protobuf_packed(data: Any, span: tuple[int, int]) -> list[int]:
+    values, position = [], span[0]
+    while position < span[1]:
+        value, position = protobuf_varint(data, position)
+        values.append(value)
+    return values
+
+
+# ---- The command line ------------------------------------------------------------------
 
 
 def load_image(path: str) -> Image.Image:
@@ -391,315 +1051,55 @@ def to_8bit(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-# skimage.color.rgb2gray's weights, which AI Hub's current reference apps use; Pillow's
-# own convert("L") weighs 0.299 / 0.587 / 0.114 and gives other values.
-GRAY_MATRIX = (0.2125, 0.7154, 0.0721, 0.0)
-
-
-def image_pixels(image: Image.Image, channels: str) -> np.ndarray:
-    """One uint8 plane at the model's size, picked before resizing (one plane, not three).
-
-    "gray" follows AI Hub's current reference (rgb2gray); "blue" what Qualcomm's tutorial
-    feeds (its older reference took the last RGB channel).
-    """
-    if image.mode == "L":
-        plane = image
-    elif channels == "gray":
-        plane = image.convert("L", GRAY_MATRIX)
-    else:
-        plane = image.getchannel("B")
-    if plane.size != (INPUT_WIDTH, INPUT_HEIGHT):
-        # Stretched to the input size, as AI Hub's apps do; Pillow's bilinear filter.
-        plane = plane.resize((INPUT_WIDTH, INPUT_HEIGHT), Image.Resampling.BILINEAR)
-    pixels = np.asarray(plane)
-    return pixels[np.newaxis, np.newaxis, :, :]
-
-
-def quantize_pixels(pixels: np.ndarray, spec: dict) -> np.ndarray:
-    """Pixels 0..255 stand for 0..1; return the values the model takes.
-
-    Float (and QDQ) inputs get 0..1 floats. Integer inputs get round(x / scale + zero
-    point) clipped to the type's range, with the input's own scale and zero point.
-    """
-    dtype = np.dtype(spec["dtype"])
-    if dtype.kind == "f":
-        return pixels.astype(dtype) * dtype.type(1.0 / 255.0)
-    info = np.iinfo(dtype)
-    if not spec["scale"]:
-        return pixels.astype(dtype)
-    scale, zero_point = spec["scale"][0], int(spec["zero_point"][0])
-    if abs(scale * 255.0 - 1.0) < 1e-6:
-        # The quantization maps 0..255 onto itself (shifted): no float round trip.
-        if zero_point == 0 and dtype == np.uint8:
-            return pixels
-        if zero_point == -128 and dtype == np.int8:
-            # pixel - 128 as int8 is the pixel's top bit flipped: one cheap pass.
-            return (pixels ^ np.uint8(0x80)).view(np.int8)
-        shifted = pixels.astype(np.int32) + zero_point
-        return np.clip(shifted, info.min, info.max).astype(dtype)
-    values = pixels.astype(np.float32) * np.float32(1.0 / (255.0 * scale))
-    values = np.rint(values + np.float32(zero_point))
-    return np.clip(values, info.min, info.max).astype(dtype)
-
-
-def preprocess(image: Image.Image, channels: str, spec: dict) -> np.ndarray:
-    """Photo to input tensor: resize, channels, layout, scale and quantize."""
-    return quantize_pixels(image_pixels(image, channels), spec)
-
-
-def load_npy_inputs(pairs: list[str], inputs: list[dict]) -> dict[str, np.ndarray]:
-    """--input NAME=FILE.npy: values exactly as the model takes them (no preprocessing)."""
-    by_name = {spec["name"]: spec for spec in inputs}
-    feeds = {}
-    for pair in pairs:
-        name, sep, path = pair.partition("=")
-        if not sep or name not in by_name:
-            fail(f"--input {pair!r}: expected NAME=FILE.npy with NAME one of {sorted(by_name)}")
-        spec = by_name[name]
-        try:
-            values = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            fail(f"--input {name}: cannot read {path!r} ({exc})")
-        if not shape_fits(list(values.shape), spec["shape"]):
-            fail(f"--input {name}: {path!r} has shape {list(values.shape)}, not {spec['shape']}")
-        if str(values.dtype) != spec["dtype"]:
-            fail(f"--input {name}: {path!r} holds {values.dtype}, not {spec['dtype']}")
-        feeds[name] = values
-    return feeds
-
-
-def random_inputs(inputs: list[dict], skip: set[str]) -> dict[str, np.ndarray]:
-    """--random-input: a smoke run with values spread over each input's range."""
-    rng = np.random.default_rng(0)
-    feeds = {}
-    for spec in inputs:
-        if spec["name"] in skip:
-            continue
-        shape = INPUT_SHAPES.get(spec["name"]) or [1 if d is None else d for d in spec["shape"]]
-        dtype = np.dtype(spec["dtype"])
-        if dtype.kind == "f":
-            feeds[spec["name"]] = rng.random(shape, dtype=np.float32).astype(dtype)
-        elif dtype.kind == "b":
-            feeds[spec["name"]] = rng.random(shape) < 0.5
-        else:
-            info = np.iinfo(dtype)
-            values = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
-            feeds[spec["name"]] = values
-    return feeds
-
-
-# Postprocessing: AI Hub's face_det_lite decoding, vectorized with numpy. It follows
-# qai_hub_models/models/face_det_lite/utils.py (detect, nms) and app.py (clipping and
-# enlargement) in quic/ai-hub-models; the comments name the step of each.
-HEATMAP_OUTPUT = "heatmap"
-BBOX_OUTPUT = "bbox"
-LANDMARK_OUTPUT = "landmark"
-CHANNEL_AXIS = 1
-STRIDE = 8
-DEFAULT_THRESHOLD = 0.55
-TOP_K = 2000
-ENLARGE_MARGIN = 0.05
-ENLARGE_SCALE = 1.1
-
-
-def add_postprocess_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=DEFAULT_THRESHOLD,
-        help="minimum face score (default: %(default)s, as app.py)",
-    )
-    parser.add_argument(
-        "--nms-iou",
-        type=float,
-        default=None,
-        help="suppress overlapping faces above this IoU (default: off, as app.py; -1: off)",
-    )
-
-
-def grid(values: np.ndarray) -> np.ndarray:
-    """[1, H, W, C] or [1, C, H, W] to [H, W, C]."""
-    cells = values[0]
-    return np.moveaxis(cells, 0, -1) if CHANNEL_AXIS == 1 else cells
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
-
-
-def local_peaks(scores: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """Which `cells` (flat indices) equal their 3x3 max-pool (stride 1, padding 1):
-    detect()'s hm == hm_pool. The pool is separable: rows, then columns."""
-    height, width = scores.shape
-    padded = np.full((height + 2, width + 2), -np.inf, dtype=scores.dtype)
-    padded[1:-1, 1:-1] = scores
-    rows = np.maximum(np.maximum(padded[:, :-2], padded[:, 1:-1]), padded[:, 2:])
-    pooled = np.maximum(np.maximum(rows[:-2], rows[1:-1]), rows[2:])
-    return pooled.ravel()[cells] == scores.ravel()[cells]
-
-
-def detect(
-    heatmap: np.ndarray,
-    bbox: np.ndarray,
-    landmark: np.ndarray,
-    threshold: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """utils.detect: scores (n,), boxes (n, 4) as x1 y1 x2 y2, landmarks (n, 5, 2).
-
-    Coordinates are in the model input's pixels. Peaks are taken in descending score,
-    ties in row-major order, at most TOP_K, while the score is at least the threshold.
-    """
-    scores = sigmoid(heatmap[:, :, 0])
-    flat = scores.ravel()
-    # Only cells scoring at least the threshold can pass it; with a threshold <= 0 even
-    # the non-peaks (which detect() scores 0) do, so then every cell is a candidate.
-    cells = np.flatnonzero(flat >= threshold) if threshold > 0 else np.arange(flat.size)
-    kept = np.where(local_peaks(scores, cells), flat[cells], 0)  # (hm == hm_pool) * hm
-    passing = kept >= threshold
-    cells, kept = cells[passing], kept[passing]
-    order = np.argsort(-kept, kind="stable")[:TOP_K]
-    ys, xs = np.divmod(cells[order], scores.shape[1])
-    cx, cy = xs.astype(np.float64), ys.astype(np.float64)
-    # xyrb = ([cx, cy, cx, cy] + [-x, -y, r, b]) * stride
-    edges = bbox[ys, xs].astype(np.float64)
-    x1, y1 = (cx - edges[:, 0]) * STRIDE, (cy - edges[:, 1]) * STRIDE
-    x2, y2 = (cx + edges[:, 2]) * STRIDE, (cy + edges[:, 3]) * STRIDE
-    # BBox keeps (min, min, max, max) of the corners.
-    boxes = np.stack(
-        [np.minimum(x1, x2), np.minimum(y1, y2), np.maximum(x1, x2), np.maximum(y1, y2)],
-        axis=1,
-    )
-    # Landmarks: five x offsets then five y offsets, plus the cell, times the stride.
-    marks = landmark[ys, xs].astype(np.float64)
-    points = np.stack(
-        [(marks[:, :5] + cx[:, None]) * STRIDE, (marks[:, 5:] + cy[:, None]) * STRIDE],
-        axis=2,
-    )
-    return kept[order].astype(np.float64), boxes, points
-
-
-def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """utils.nms: greedy by score, IoU as bounding_box_processing.get_iou (+1 pixel).
-
-    Returns the indices kept; one numpy step per kept box, none per candidate.
-    """
-    order = np.argsort(-scores, kind="stable")
-    x1, y1, x2, y2 = boxes[order].T
-    areas = (x2 - x1 + 1) * (y2 - y1 + 1)
-    keep = []
-    alive = np.arange(order.size)
-    while alive.size:
-        best, rest = alive[0], alive[1:]
-        keep.append(best)
-        width = np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]) + 1
-        height = np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]) + 1
-        inter = np.maximum(width, 0.0) * np.maximum(height, 0.0)
-        iou = inter / (areas[best] + areas[rest] - inter)
-        alive = rest[iou <= iou_threshold]
-    return order[np.asarray(keep, dtype=np.int64)]
-
-
-def app_boxes(boxes: np.ndarray) -> np.ndarray:
-    """app.py: integer [L, T, W, H] per face, clipped to the input, then enlarged.
-
-    int() truncates; W and H keep the unclipped size, as app.py does. The 5% / 10%
-    enlargement applies only when the larger box still fits the input.
-    """
-    corner = np.maximum(np.trunc(boxes[:, :2]), 0)  # L, T
-    size = np.trunc(boxes[:, 2:] - boxes[:, :2] + 1)  # W, H (BBox.width, .height)
-    big_corner = corner - np.trunc(size * ENLARGE_MARGIN)
-    big_size = np.trunc(size * ENLARGE_SCALE)
-    limit = np.array([INPUT_WIDTH, INPUT_HEIGHT])
-    fits = ((big_corner >= 0) & (big_size - 1 + big_corner < limit)).all(axis=1, keepdims=True)
-    return np.where(fits, np.hstack([big_corner, big_size]), np.hstack([corner, size]))
-
-
-def postprocess(
-    outputs: dict[str, np.ndarray],
-    image_size: tuple[int, int],
-    args: argparse.Namespace,
-) -> dict[str, Any]:
-    """Faces in the original image's pixels: box [x1, y1, x2, y2], score, 5 landmarks."""
-    scores, boxes, points = detect(
-        grid(outputs[HEATMAP_OUTPUT]),
-        grid(outputs[BBOX_OUTPUT]),
-        grid(outputs[LANDMARK_OUTPUT]),
-        args.threshold,
-    )
-    if args.nms_iou is not None and args.nms_iou >= 0 and scores.size:
-        keep = nms(boxes, scores, args.nms_iou)
-        scores, boxes, points = scores[keep], boxes[keep], points[keep]
-    ltwh = app_boxes(boxes)
-    # From the model's input pixels back to the photo's (the input was stretched).
-    scale = np.array([image_size[0] / INPUT_WIDTH, image_size[1] / INPUT_HEIGHT])
-    corners = np.hstack([ltwh[:, :2], ltwh[:, :2] + ltwh[:, 2:]]) * np.tile(scale, 2)
-    corners = np.minimum(np.maximum(corners, 0), np.tile(image_size, 2))
-    points = points * scale
-    detections = [
-        {"box": box, "score": score, "landmarks": marks}
-        for box, score, marks in zip(
-            np.round(corners, 2).tolist(),
-            np.round(scores, 4).tolist(),
-            np.round(points, 2).tolist(),
-            strict=True,
-        )
-    ]
-    return {"detections": detections}
-
-
-def print_results(result: dict[str, Any]) -> None:
-    if not result["detections"]:
-        print("no faces found")
-    for number, face in enumerate(result["detections"], start=1):
-        x1, y1, x2, y2 = face["box"]
-        box = f"({x1:.1f}, {y1:.1f}, {x2:.1f}, {y2:.1f})"
-        print(f"face {number}: score {face['score']:.3f} box {box}")
-
-
-def draw_results(image: Image.Image, result: dict[str, Any]) -> Image.Image:
-    """Boxes and landmarks on the original photo (not on the model's gray input)."""
-    from PIL import ImageDraw
-
-    draw = ImageDraw.Draw(image)
-    line = max(2, round(min(image.size) / 240))
-    for face in result["detections"]:
-        draw.rectangle(face["box"], outline=(0, 255, 0), width=line)
-        for x, y in face["landmarks"]:
-            draw.ellipse((x - line, y - line, x + line, y + line), fill=(255, 0, 0))
-    return image
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--model",
-        default=str(Path(__file__).with_name(MODEL_FILE)),
-        help="the model file (default: %(default)s)",
+        "--model", help=f"the model file (default: {MODEL_PATH} from this script's folder)"
     )
     parser.add_argument("--image", help="a photo in any format Pillow reads")
-    parser.add_argument("--output", help="write the annotated image to this file")
+    parser.add_argument("--output", help="write the photo with the results drawn on it")
     parser.add_argument(
         "--channels",
+        type=str.lower,
         choices=CHANNEL_ORDERS,
         default=DEFAULT_CHANNELS,
         help="how the photo's colours become the model's channels (default: %(default)s)",
     )
     parser.add_argument(
-        "--input",
+        "--delegate",
+        type=str.lower,
+        choices=["cpu", *DELEGATES],
+        default="cpu",
+        help="where to run the model (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--use-qnn",
+        dest="delegate",
+        action="store_const",
+        const="qnn-htp",
+        help="same as --delegate qnn-htp",
+    )
+    parser.add_argument(
+        "--delegate-lib",
+        help="the QNN library (default: the one onnxruntime-qnn ships, or libQnnHtp.so)",
+    )
+    parser.add_argument(
+        "--delegate-option",
         action="append",
         default=[],
-        metavar="NAME=FILE.npy",
-        help="feed input NAME from a .npy file holding the model's own values",
+        metavar="KEY=VALUE",
+        help="extra QNN option, e.g. htp_performance_mode=burst (repeatable)",
     )
     parser.add_argument(
-        "--random-input",
+        "--fallback-cpu",
         action="store_true",
-        help="feed random values to every input not given otherwise (a smoke run)",
+        help="run on the CPU, with a warning, when QNN cannot be used",
     )
-    add_runtime_arguments(parser)
     parser.add_argument(
-        "--runs", type=int, default=10, help="timed runs after one warm-up (default: 10)"
+        "--runs",
+        type=int,
+        default=1,
+        help="time N runs after a warm-up and print their median and p90 (default: one run)",
     )
     parser.add_argument("--threads", type=int, help="CPU threads for the runtime")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
@@ -708,25 +1108,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="FOLDER",
         help="save each output's raw values (before dequantizing) as FOLDER/NAME.npy",
     )
-    add_postprocess_arguments(parser)
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=OPTIONS["threshold"],
+        help="minimum face score (app.py's 0.55) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--nms-iou",
+        type=float,
+        default=OPTIONS["nms_iou"],
+        help="drop a face overlapping a better one by more than this IoU (AI Hub's evaluator: 0.2); -1 keeps every peak, exactly as app.py (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     return args
 
 
-def gather_fixed_inputs(args: argparse.Namespace, inputs: list[dict]) -> dict[str, np.ndarray]:
-    """Inputs that do not change between runs: .npy files, then random values."""
-    feeds = load_npy_inputs(args.input, inputs)
-    if args.image is not None:
-        feeds.pop(IMAGE_INPUT, None)
-    skip = {IMAGE_INPUT} if args.image is not None else set()
-    if args.random_input:
-        feeds.update(random_inputs(inputs, set(feeds) | skip))
-    missing = [spec["name"] for spec in inputs if spec["name"] not in set(feeds) | skip]
-    if missing:
-        fail(f"no values for {missing}: pass --image, --input NAME=FILE.npy or --random-input")
-    return feeds
+def parse_pairs(flag: str, pairs: list[str]) -> dict[str, str]:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(f"{flag} {pair!r}: expected KEY=VALUE")
+        options[key] = value
+    return options
 
 
 @contextlib.contextmanager
@@ -764,56 +1171,66 @@ def summarize(samples: list[float]) -> dict[str, float]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def json_safe(value: Any) -> Any:
+    """JSON has no NaN or infinity: NaN becomes null, infinities the strings "inf"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def run(args: argparse.Namespace) -> None:
     image = load_image(args.image) if args.image is not None else None
-    if image is None and args.output:
-        fail("--output needs --image")
+    options = {name: getattr(args, name) for name in OPTIONS}
     with stdout_to_stderr(args.json):
-        runner = Runner(args)
-    check_tensors("input", runner.inputs, EXPECTED_INPUTS)
-    check_tensors("output", runner.outputs, EXPECTED_OUTPUTS)
-    fixed = gather_fixed_inputs(args, runner.inputs)
-    image_spec = next(spec for spec in runner.inputs if spec["name"] == IMAGE_INPUT)
-    image_size = image.size if image is not None else (INPUT_WIDTH, INPUT_HEIGHT)
-    output_specs = {spec["name"]: spec for spec in runner.outputs}
-    times: dict[str, list[float]] = {"preprocess": [], "inference": [], "postprocess": []}
-    for run in range(args.runs + 1):
-        start = time.perf_counter()
-        feeds = dict(fixed)
-        if image is not None:
-            feeds[IMAGE_INPUT] = preprocess(image, args.channels, image_spec)
-        prepared = time.perf_counter()
-        with stdout_to_stderr(args.json and run == 0):
-            raw = runner.run(feeds)
-        inferred = time.perf_counter()
-        outputs = {name: dequantize(values, output_specs[name]) for name, values in raw.items()}
-        result = postprocess(outputs, image_size, args)
-        done = time.perf_counter()
-        if run > 0:
-            times["preprocess"].append(prepared - start)
-            times["inference"].append(inferred - prepared)
-            times["postprocess"].append(done - inferred)
+        pipeline = prepare(
+            args.model,
+            args.delegate,
+            channels=args.channels,
+            delegate_lib=args.delegate_lib,
+            delegate_options=parse_pairs("--delegate-option", args.delegate_option),
+            fallback_cpu=args.fallback_cpu,
+            threads=args.threads,
+            **options,
+        )
+    if image is None:
+        fail("pass --image PHOTO")
+    warm_up = args.runs > 1
+    times: dict[str, list[float]] = {}
+    for number in range(args.runs + warm_up):
+        with stdout_to_stderr(args.json and number == 0):
+            result = pipeline.infer(image)
+        if number >= warm_up:
+            for stage, seconds in pipeline.timings.items():
+                times.setdefault(stage, []).append(seconds)
     timings = {stage: summarize(samples) for stage, samples in times.items()}
     if args.save_outputs:
-        save_outputs(raw, args.save_outputs)
+        save_outputs(pipeline.raw_outputs, args.save_outputs)
     if args.output:
+        if image is None:
+            fail("--output needs --image")
         save_annotated(image, result, args.output)
     if args.json:
         document = {
-            "model": Path(args.model).name,
-            "delegate": runner.delegate,
+            "model": pipeline.runner.path.name,
+            "delegate": pipeline.runner.delegate,
             "runs": args.runs,
             "timings_ms": timings,
             **result,
         }
-        print(json.dumps(document, indent=2))
-    else:
-        print_results(result)
+        print(json.dumps(json_safe(document), indent=2, allow_nan=False))
+        return
+    print_results(result)
+    stages = ", ".join(f"{k} {v['median']:.3f}" for k, v in timings.items())
+    if args.runs > 1:
         stages = ", ".join(f"{k} {v['median']:.3f} / {v['p90']:.3f}" for k, v in timings.items())
-        print(f"timings over {args.runs} run(s), median / p90 ms: {stages}")
-        print(describe_delegate(runner.delegate))
-    return 0
+        print(f"timings over {args.runs} runs after a warm-up, median / p90 ms: {stages}")
+    else:
+        print(f"timings of one cold run, ms (--runs N for warm figures): {stages}")
+    print(describe_delegate(pipeline.runner.delegate))
 
 
 def save_annotated(image: Image.Image, result: dict, path: str) -> None:
@@ -822,6 +1239,16 @@ def save_annotated(image: Image.Image, result: dict, path: str) -> None:
         annotated.save(path)
     except (OSError, ValueError) as exc:
         fail(f"cannot write {path!r} ({exc})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        run(args)
+    except ScriptError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ class ModelInfo:
     outputs: list[Tensor]
     operators: dict[str, int]
     custom_operators: list[str] = field(default_factory=list)
+    # The custom operators a stock runtime does not register: the model fails to load.
+    unresolved_custom_operators: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 

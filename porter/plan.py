@@ -1,12 +1,14 @@
 """From a ModelInfo and the user's flags to one ScriptPlan that templates only render.
 
 Every decision about the generated script is taken here (which input is the image,
-its channels and layout, which output plays which role for the postprocessor), so the
-templates hold no logic beyond choosing between the branches the plan names.
+its channels and layout, which output plays which role for the postprocessor, where
+the script finds its model), so the templates hold no logic beyond choosing between
+the branches the plan names.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -36,6 +38,11 @@ _NUMERIC = frozenset(
 )
 _QUANTIZED_IMAGE_TYPES = frozenset({"uint8", "int8", "uint16", "int16"})
 _FLOAT_TYPES = frozenset({"float16", "float32"})
+# What every generated script imports; a postprocessor's description adds its own.
+_BASE_IMPORTS = frozenset(
+    {"argparse", "contextlib", "hashlib", "json", "math", "os", "re", "sys", "time"}
+)
+_BASE_TYPING = frozenset({"Any", "NoReturn"})
 
 
 @dataclass(frozen=True)
@@ -51,10 +58,11 @@ class ScaffoldOptions:
 
 @dataclass
 class IOPlan:
-    name: str  # the name the runtime reports (TFLite: the tensor name)
-    key: str  # the name people read (TFLite: the SignatureDef key)
+    name: str  # the name inspect shows (TFLite: the SignatureDef key)
+    tensor: str | None  # the runtime's name for it, when that differs
     shape: list[int | None]
     dtype: str
+    # Integer boundaries only: a QDQ boundary takes and gives floats.
     quantization: dict[str, Any] | None
 
 
@@ -72,17 +80,22 @@ class ImagePlan:
 @dataclass
 class ScriptPlan:
     runtime: str
-    model_file: str
+    model_file: str  # the model's file name
+    model_path: str  # where the script looks for it, relative to the script's folder
     sha256: str
     command: str
     docstring: str
-    inputs: list[IOPlan]
-    outputs: list[IOPlan]
+    inputs: list[dict[str, Any]]  # IOPlan as a dict, without a "tensor" that is None
+    outputs: list[dict[str, Any]]
     image: ImagePlan | None
+    # Inputs other than the image: the script then takes --input / --random-input.
+    other_inputs: list[str]
     # Shapes the script sets on inputs with dynamic dims before running.
     input_shapes: dict[str, list[int]]
     postproc: dict[str, Any]
     outputs_doc: str
+    imports: list[str]  # standard-library modules the script imports
+    typing_names: list[str]  # what it imports from typing
     warnings: list[str] = field(default_factory=list)
 
     def context(self) -> dict[str, Any]:
@@ -104,7 +117,7 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> 
     warnings = [
         f"custom operator {name!r}: the stock runtime will refuse this model "
         "unless the library that implements it is loaded"
-        for name in info.custom_operators
+        for name in info.unresolved_custom_operators
     ]
     image = _image_plan(info, options, postproc, warnings)
     roles = _resolve_roles(info, options, postproc, image)
@@ -112,43 +125,64 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> 
     return ScriptPlan(
         runtime=RUNTIMES[info.format],
         model_file=info.file,
+        model_path=_model_path_from_script(options),
         sha256=info.sha256,
         command=command,
-        docstring=_docstring(info, postproc, command),
+        docstring=_docstring(info, postproc, command, image is not None),
         inputs=[_io(t) for t in info.inputs],
         outputs=[_io(t) for t in info.outputs],
         image=image,
+        other_inputs=[t.name for t in info.inputs if image is None or t.name != image.name],
         input_shapes={
-            t.runtime_name: [int(d) for d in t.shape]
+            t.name: [int(d) for d in t.shape]
             for t in info.inputs
-            if dict(options.input_shapes).get(t.name) is not None
+            if _given_shape(options, t) is not None
         },
         postproc={
             "name": postproc.name,
             "template": postproc.template,
+            "reference": postproc.reference,
+            "draws": postproc.draws,
             "roles": roles,
-            "options": dict(postproc.options),
+            "options": [asdict(o) for o in postproc.options],
+            "defaults": {o.name: o.default for o in postproc.options},
+            "constants": dict(postproc.constants),
         },
         outputs_doc=_outputs_doc(info),
+        imports=sorted(_BASE_IMPORTS | set(postproc.imports)),
+        typing_names=sorted(_BASE_TYPING | ({"NamedTuple"} if image else set())),
         warnings=warnings,
     )
+
+
+def find_tensor(tensors: list[Tensor], name: str) -> Tensor | None:
+    """A tensor by the name inspect shows or by the runtime's own name."""
+    for tensor in tensors:
+        if name in (tensor.name, tensor.tensor_name):
+            return tensor
+    return None
+
+
+def _given_shape(options: ScaffoldOptions, tensor: Tensor) -> tuple[int, ...] | None:
+    for name, shape in options.input_shapes:
+        if name in (tensor.name, tensor.tensor_name):
+            return shape
+    return None
 
 
 def _with_input_shapes(info: ModelInfo, options: ScaffoldOptions) -> ModelInfo:
     """The model as the script will run it: --input-shape fixes dynamic dims."""
     if not options.input_shapes:
         return info
-    wanted = dict(options.input_shapes)
-    names = {t.name for t in info.inputs}
-    for name in wanted:
-        if name not in names:
+    for name, _ in options.input_shapes:
+        if find_tensor(info.inputs, name) is None:
+            names = sorted(t.name for t in info.inputs)
             raise PorterError(
-                options.model_arg,
-                f"--input-shape {name}: no such input; inputs are {sorted(names)}",
+                options.model_arg, f"--input-shape {name}: no such input; inputs are {names}"
             )
     inputs = []
     for tensor in info.inputs:
-        shape = wanted.get(tensor.name)
+        shape = _given_shape(options, tensor)
         if shape is None:
             inputs.append(tensor)
             continue
@@ -166,27 +200,34 @@ def _with_input_shapes(info: ModelInfo, options: ScaffoldOptions) -> ModelInfo:
     return replace(info, inputs=inputs)
 
 
-def _io(tensor: Tensor) -> IOPlan:
+def _io(tensor: Tensor) -> dict[str, Any]:
     quant = None
-    if tensor.quantization is not None:
-        q = tensor.quantization
-        quant = {
-            "scale": list(q.scale),
-            "zero_point": list(q.zero_point),
-            "axis": q.axis,
-            "boundary": q.boundary,
-        }
-    return IOPlan(
-        name=tensor.runtime_name,
-        key=tensor.name,
+    q = tensor.quantization
+    if q is not None and q.boundary == "integer":
+        quant = {"scale": list(q.scale), "zero_point": list(q.zero_point), "axis": q.axis}
+    plan = IOPlan(
+        name=tensor.name,
+        tensor=tensor.tensor_name,
         shape=list(tensor.shape),
         dtype=tensor.dtype,
         quantization=quant,
     )
+    return {key: value for key, value in asdict(plan).items() if key != "tensor" or value}
 
 
-def _layout_of(tensor: Tensor, options: ScaffoldOptions) -> str | None:
-    return options.layout or tensor.layout
+def _image_layout(tensor: Tensor, options: ScaffoldOptions) -> str | None:
+    """The tensor's layout; --layout decides only where the shape leaves it open."""
+    if options.layout is None or tensor.layout is None:
+        return options.layout or tensor.layout
+    if options.layout != tensor.layout:
+        axis = 3 if tensor.layout == "NHWC" else 1
+        raise PorterError(
+            options.model_arg,
+            f"--layout {options.layout} contradicts input {tensor.name!r} {list(tensor.dims)}: "
+            f"its {tensor.shape[axis]} channel(s) can only be on axis {axis}, so it is "
+            f"{tensor.layout}; drop --layout",
+        )
+    return options.layout
 
 
 def _image_plan(
@@ -194,8 +235,10 @@ def _image_plan(
 ) -> ImagePlan | None:
     """The first 4-D input with 1 or 3 channels in a known layout is the image."""
     for tensor in info.inputs:
-        layout = _layout_of(tensor, options)
-        if len(tensor.shape) != 4 or layout is None:
+        if len(tensor.shape) != 4:
+            continue
+        layout = _image_layout(tensor, options)
+        if layout is None:
             continue
         channel_axis, h_axis, w_axis = (3, 1, 2) if layout == "NHWC" else (1, 2, 3)
         channels = tensor.shape[channel_axis]
@@ -240,7 +283,7 @@ def _image_plan(
                 "per-tensor input quantization",
             )
         return ImagePlan(
-            name=tensor.runtime_name,
+            name=tensor.name,
             height=int(height),
             width=int(width),
             channels=int(channels),
@@ -292,14 +335,11 @@ def _resolve_roles(
             )
         tensor = chosen[0]
         taken.add(tensor.name)
-        roles[need.role] = {
-            "name": tensor.runtime_name,
-            "channel_axis": channel_axis,
-        }
+        roles[need.role] = {"name": tensor.name, "channel_axis": channel_axis}
     grids = {
         tuple(d for i, d in enumerate(t.shape) if i not in (0, channel_axis))
         for t in info.outputs
-        if t.runtime_name in {r["name"] for r in roles.values()}
+        if t.name in taken
     }
     if len(grids) != 1:
         raise PorterError(
@@ -307,6 +347,17 @@ def _resolve_roles(
             f"postprocessor {postproc.name}: its outputs do not share one spatial grid",
         )
     return roles
+
+
+def _model_path_from_script(options: ScaffoldOptions) -> str:
+    """The model's path relative to the folder the script is written to.
+
+    Both paths are as the user gave them (relative to the same working folder), so the
+    script finds its model wherever -o put it; the script also looks beside itself.
+    """
+    script_folder = os.path.dirname(os.path.abspath(options.output_arg))
+    relative = os.path.relpath(os.path.abspath(options.model_arg), script_folder)
+    return relative.replace(os.sep, "/")
 
 
 def _command(options: ScaffoldOptions) -> str:
@@ -323,7 +374,7 @@ def _command(options: ScaffoldOptions) -> str:
     return shlex.join(parts)
 
 
-def _docstring(info: ModelInfo, postproc: Postproc, command: str) -> str:
+def _docstring(info: ModelInfo, postproc: Postproc, command: str, has_image: bool) -> str:
     runtime = {"tflite": "LiteRT", "onnx": "ONNX Runtime"}[info.format]
     what = "Inference" if postproc.name == "none" else f"{postproc.name} inference"
     lines = [
@@ -336,7 +387,14 @@ def _docstring(info: ModelInfo, postproc: Postproc, command: str) -> str:
         f"    {command}",
     ]
     if postproc.reference:
-        lines += ["", f"Postprocessing follows {postproc.reference}."]
+        lines += ["", f"Pre- and postprocessing follow {postproc.reference}."]
+    run = "--image photo.jpg" if has_image else "--input NAME=FILE.npy"
+    call = "pipeline.infer(Image.open('photo.jpg'))" if has_image else "pipeline.infer(inputs)"
+    lines += [
+        "",
+        f"Run it: python3 SCRIPT {run} [--delegate qnn-htp] (--help for more).",
+        f"Or import it: pipeline = prepare(); result = {call}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -346,8 +404,7 @@ def _outputs_doc(info: ModelInfo) -> str:
     lines.append("`outputs` maps each output name to its values, dequantized to float32:")
     lines.append("")
     for t in info.outputs:
-        name = t.runtime_name
-        text = f"- {name!r} {list(t.dims)} {t.dtype}"
+        text = f"- {t.name!r} {list(t.dims)} {t.dtype}"
         q = t.quantization
         if q is not None and q.per_channel:
             text += f", per-channel quantization on axis {q.axis} ({len(q.scale)} scales)"

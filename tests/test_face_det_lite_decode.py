@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -479,6 +479,16 @@ def test_random_full_size_outputs(nhwc, seed):
 # ---- postprocess, NHWC and NCHW ------------------------------------------------------------
 
 
+def postprocess(module, outputs, image_size, nms_iou) -> dict:
+    """The script's Decoder on these outputs, for a photo of `image_size` stretched to the
+    input (nms_iou None: off)."""
+    specs = {spec["name"]: spec for spec in module.EXPECTED_OUTPUTS}
+    decoder = module.Decoder(specs, {"threshold": THRESHOLD, "nms_iou": nms_iou})
+    width, height = image_size
+    scale = (module.INPUT_WIDTH / width, module.INPUT_HEIGHT / height)
+    return decoder(outputs, module.Geometry(width, height, *scale))
+
+
 def to_nchw(outputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: np.ascontiguousarray(v.transpose(0, 3, 1, 2)) for name, v in outputs.items()}
 
@@ -521,9 +531,8 @@ def test_postprocess_nhwc_and_nchw_agree(nhwc, nchw, image_size, nms_iou):
     """The same outputs in both layouts give the same faces, and the reference's."""
     assert nhwc.CHANNEL_AXIS == 3 and nchw.CHANNEL_AXIS == 1
     outputs = planted_outputs(nhwc)
-    args = SimpleNamespace(threshold=THRESHOLD, nms_iou=nms_iou)
-    from_nhwc = nhwc.postprocess(outputs, image_size, args)
-    from_nchw = nchw.postprocess(to_nchw(outputs), image_size, args)
+    from_nhwc = postprocess(nhwc, outputs, image_size, nms_iou)
+    from_nchw = postprocess(nchw, to_nchw(outputs), image_size, nms_iou)
     assert from_nchw == from_nhwc
     expected = expected_postprocess(outputs, nhwc, image_size, -1 if nms_iou is None else nms_iou)
     got = from_nhwc["detections"]
@@ -546,10 +555,9 @@ def test_grid_layouts(nhwc, nchw):
 def test_postprocess_layouts_on_random_outputs(nhwc, nchw, seed):
     """Quantized random outputs: NCHW postprocess equals NHWC postprocess."""
     outputs = quantized_outputs(nhwc, seed)
-    args = SimpleNamespace(threshold=THRESHOLD, nms_iou=0.3)
-    from_nhwc = nhwc.postprocess(outputs, (1024, 768), args)
+    from_nhwc = postprocess(nhwc, outputs, (1024, 768), 0.3)
     assert from_nhwc["detections"]
-    assert nchw.postprocess(to_nchw(outputs), (1024, 768), args) == from_nhwc
+    assert postprocess(nchw, to_nchw(outputs), (1024, 768), 0.3) == from_nhwc
 
 
 def test_postprocess_without_faces(nhwc, nchw):
@@ -558,6 +566,5 @@ def test_postprocess_without_faces(nhwc, nchw):
     names = (nhwc.HEATMAP_OUTPUT, nhwc.BBOX_OUTPUT, nhwc.LANDMARK_OUTPUT)
     outputs = {n: g[np.newaxis] for n, g in zip(names, (heatmap, bbox, landmark), strict=True)}
     for nms_iou in (None, 0.3):
-        args = SimpleNamespace(threshold=THRESHOLD, nms_iou=nms_iou)
-        assert nhwc.postprocess(outputs, (640, 480), args) == {"detections": []}
-        assert nchw.postprocess(to_nchw(outputs), (640, 480), args) == {"detections": []}
+        assert postprocess(nhwc, outputs, (640, 480), nms_iou) == {"detections": []}
+        assert postprocess(nchw, to_nchw(outputs), (640, 480), nms_iou) == {"detections": []}

@@ -110,6 +110,10 @@ def test_generated_scripts_import_only_numpy_pillow_and_runtime(scripted):
     allowed = {
         "argparse",
         "contextlib",
+        "functools",
+        "hashlib",
+        "math",
+        "mmap",
         "os",
         "re",
         "json",

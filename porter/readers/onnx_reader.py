@@ -75,6 +75,7 @@ class _Describer:
             outputs=outputs,
             operators=dict(sorted(operators.items())),
             custom_operators=sorted(custom),
+            unresolved_custom_operators=sorted(custom),
             metadata=self.metadata(),
             warnings=self.warnings,
             **info,
@@ -83,7 +84,8 @@ class _Describer:
     def tensor(self, vi: onnx.ValueInfoProto, is_input: bool) -> Tensor:
         dtype, shape, dims = _type_and_shape(vi.type)
         layout, ambiguous = guess_layout(shape)
-        if ambiguous:
+        if ambiguous and is_input:
+            # Only an input's layout is a scaffold decision worth a hint.
             self.warnings.append(
                 f"tensor {vi.name!r} {list(dims)}: layout is ambiguous (NHWC or NCHW?); "
                 "pass --layout to scaffold"

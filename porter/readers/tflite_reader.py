@@ -19,8 +19,18 @@ from porter.model import ModelInfo, Quantization, Tensor
 _BUILTIN_NAMES = {value: name for name, value in vars(BuiltinOperator).items() if name.isupper()}
 _TYPE_NAMES = {value: name.lower() for name, value in vars(TensorType).items() if name.isupper()}
 _CUSTOM_CODE = BuiltinOperator.CUSTOM
-# Custom ops that the stock LiteRT op resolver registers itself.
-_RESOLVED_CUSTOM_OPS = frozenset({"TFLite_Detection_PostProcess", "Mfcc", "AudioSpectrogram"})
+# Custom ops that the stock LiteRT op resolver registers itself (checked on ai-edge-litert
+# 2.3: MediaPipe's three run there, a model with any other custom op fails to load).
+_RESOLVED_CUSTOM_OPS = frozenset(
+    {
+        "TFLite_Detection_PostProcess",
+        "Mfcc",
+        "AudioSpectrogram",
+        "Convolution2DTransposeBias",
+        "MaxPoolingWithArgmax2D",
+        "MaxUnpooling2D",
+    }
+)
 _BINARY_METADATA = frozenset({"TFLITE_METADATA", "CONVERSION_METADATA"})
 _MAX_TEXT_METADATA = 64 * 1024
 
@@ -65,20 +75,20 @@ class _Reader:
         in_names = signature["inputs"] if signature else {}
         out_names = signature["outputs"] if signature else {}
         inputs = [
-            self.tensor(subgraph, i, n_tensors, in_names)
+            self.tensor(subgraph, i, n_tensors, in_names, is_input=True)
             for i in self.indices(subgraph.InputsLength(), subgraph.Inputs)
         ]
         outputs = [
-            self.tensor(subgraph, i, n_tensors, out_names)
+            self.tensor(subgraph, i, n_tensors, out_names, is_input=False)
             for i in self.indices(subgraph.OutputsLength(), subgraph.Outputs)
         ]
         operators, custom = self.operators(n_subgraphs)
-        for name in sorted(set(custom)):
-            if name not in _RESOLVED_CUSTOM_OPS:
-                self.warnings.append(
-                    f"custom operator {name!r}: the stock LiteRT runtime cannot run "
-                    "this model unless a library registers it"
-                )
+        unresolved = sorted(set(custom) - _RESOLVED_CUSTOM_OPS)
+        for name in unresolved:
+            self.warnings.append(
+                f"custom operator {name!r}: the stock LiteRT runtime cannot run "
+                "this model unless a library registers it"
+            )
         metadata = self.metadata(n_subgraphs, signature)
         return ModelInfo(
             format="tflite",
@@ -86,6 +96,7 @@ class _Reader:
             outputs=outputs,
             operators=operators,
             custom_operators=sorted(set(custom)),
+            unresolved_custom_operators=unresolved,
             metadata=metadata,
             warnings=self.warnings,
             **info,
@@ -118,7 +129,12 @@ class _Reader:
         }
 
     def tensor(
-        self, subgraph: Any, index: int, n_tensors: int, signature_names: dict[int, str]
+        self,
+        subgraph: Any,
+        index: int,
+        n_tensors: int,
+        signature_names: dict[int, str],
+        is_input: bool,
     ) -> Tensor:
         if not 0 <= index < n_tensors:
             raise CorruptModel(f"an input or output names tensor {index}, which does not exist")
@@ -137,7 +153,8 @@ class _Reader:
             shape_or_none = tuple(shape)
         dims = tuple("?" if d is None else d for d in shape_or_none)
         layout, ambiguous = guess_layout(shape_or_none)
-        if ambiguous:
+        if ambiguous and is_input:
+            # Only an input's layout is a scaffold decision worth a hint.
             self.warnings.append(
                 f"tensor {name!r} {list(dims)}: layout is ambiguous (NHWC or NCHW?); "
                 "pass --layout to scaffold"
