@@ -24,6 +24,7 @@ import math
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
@@ -662,6 +663,25 @@ class DelegateError(Exception):
     """The QNN delegate could not be loaded, created or applied."""
 
 
+@contextlib.contextmanager
+def without_xnnpack_banner():
+    """LiteRT's C++ log says "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on
+    stderr at every load; keep the rest of what it writes there, drop that line."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            log.seek(0)
+            for line in log.read().decode("utf-8", "replace").splitlines(keepends=True):
+                if not line.startswith("INFO: Created TensorFlow Lite XNNPACK delegate"):
+                    sys.stderr.write(line)
+
+
 def import_litert() -> Any:
     try:
         from ai_edge_litert import interpreter as litert
@@ -726,6 +746,9 @@ class Runner:
             self.cpu_fallback(f"the delegate failed to prepare the model ({one_line(exc)})")
             self.delegates = []
             self.interpreter = self.create()
+        # A model with dynamic input dims is allocated at its first run, at the sizes fed:
+        # allocating it at the placeholder size 1 can fail (XNNPACK cannot reshape to it).
+        self.allocated = not self.dynamic
         if self.delegates:
             self.delegate.update(self.count_delegated())
             self.delegate["active"] = delegate
@@ -741,7 +764,8 @@ class Runner:
         warn(f"{requested}: {reason}; running on the CPU (--fallback-cpu)")
 
     def create(self, shapes: dict[int, list[int]] | None = None) -> Any:
-        """An interpreter with its tensors allocated, inputs resized to `shapes` first."""
+        """An interpreter, inputs resized to `shapes`; its tensors allocated unless its
+        input sizes are still unknown (dynamic dims and no `shapes`)."""
         kwargs: dict[str, Any] = {
             "model_path": str(self.path),
             "experimental_delegates": self.delegates,
@@ -752,10 +776,15 @@ class Runner:
             # in the graph is a QNN partition.
             resolver = self.litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
             kwargs["experimental_op_resolver_type"] = resolver
-        interpreter = self.litert.Interpreter(**kwargs)
-        for index, shape in (shapes or {}).items():
-            interpreter.resize_tensor_input(index, shape)
-        interpreter.allocate_tensors()
+        with without_xnnpack_banner():
+            interpreter = self.litert.Interpreter(**kwargs)
+            details = interpreter.get_input_details()
+            signatures = [d.get("shape_signature", d["shape"]) for d in details]
+            self.dynamic = any(min(signature, default=0) < 0 for signature in signatures)
+            for index, shape in (shapes or {}).items():
+                interpreter.resize_tensor_input(index, shape)
+            if shapes or not self.dynamic:
+                interpreter.allocate_tensors()
         return interpreter
 
     def count_delegated(self) -> dict[str, int]:
@@ -803,18 +832,20 @@ class Runner:
                 if not shape_fits(shape, spec["shape"]):
                     fail(f"input {spec['name']!r} takes shape {spec['shape']}, not {shape}")
                 shapes[spec["index"]] = shape
-        if not shapes:
+        if not shapes and self.allocated:
             return
         try:
-            for index, shape in shapes.items():
-                self.interpreter.resize_tensor_input(index, shape)
-            self.interpreter.allocate_tensors()
+            with without_xnnpack_banner():
+                for index, shape in shapes.items():
+                    self.interpreter.resize_tensor_input(index, shape)
+                self.interpreter.allocate_tensors()
         except (RuntimeError, ValueError):
             all_shapes = {spec["index"]: list(feeds[spec["name"]].shape) for spec in self.inputs}
             try:
                 self.interpreter = self.create(all_shapes)
             except (RuntimeError, ValueError) as exc:
                 fail(f"{self.path}: LiteRT cannot run the inputs' sizes ({one_line(exc)})")
+        self.allocated = True
         for spec in self.inputs:
             spec["current"] = list(feeds[spec["name"]].shape)
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import typer
+# https://no-color.org: with NO_COLOR set, no styling anywhere, the help included (Typer
+# reads TYPER_USE_RICH when it is imported).
+NO_COLOR = bool(os.environ.get("NO_COLOR"))
+if NO_COLOR:
+    os.environ.setdefault("TYPER_USE_RICH", "0")
 
-from porter.errors import PorterError
+import typer  # noqa: E402
+
+from porter.errors import PorterError  # noqa: E402
 
 app = typer.Typer(
     name="porter",
@@ -76,7 +83,7 @@ def inspect(
         return
     from rich.console import Console
 
-    print_human(info, Console(highlight=False))
+    print_human(info, Console(highlight=False, color_system=None if NO_COLOR else "auto"))
 
 
 @app.command()
@@ -147,9 +154,10 @@ def doctor(
     """Check what generated scripts will find here: runtimes, QNN libraries, paths."""
     import json
 
-    from porter.doctor import as_json, cpu_ready, diagnose, print_human
+    from porter.doctor import as_json, cpu_ready, diagnose, diagnose_npu, print_human
 
     checks = diagnose()
+    checks += diagnose_npu(checks)
     if json_output:
         print(json.dumps(as_json(checks), indent=2))
     else:

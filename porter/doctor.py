@@ -12,6 +12,8 @@ from typing import Any
 
 DELEGATE_LIB = "libQnnTFLiteDelegate.so"
 QNN_LIBS = ("libQnnHtp.so", "libQnnSystem.so")
+NPU_LITERT = "NPU with LiteRT"
+NPU_ONNX = "NPU with ONNX Runtime"
 
 
 @dataclass
@@ -49,6 +51,34 @@ def diagnose() -> list[Check]:
         _onnxruntime(),
         _onnxruntime_qnn(),
     ]
+
+
+def diagnose_npu(checks: list[Check]) -> list[Check]:
+    """The NPU verdicts: a tiny model run on QNN by a script porter generates, per runtime,
+    where the pieces that run needs are present."""
+    from porter.npu_trial import run_trial
+
+    by_name = {c.name: c for c in checks}
+    verdicts = []
+    if by_name["LiteRT"].ok and by_name[DELEGATE_LIB].ok:
+        trial = run_trial("tflite")
+        fix = "see the checks above: the QNN runtime libraries and ADSP_LIBRARY_PATH"
+        verdicts.append(Check(NPU_LITERT, trial.ok, trial.detail, fix))
+    else:
+        why = "needs LiteRT and the QNN TFLite delegate (above)"
+        verdicts.append(
+            Check(NPU_LITERT, False, f"not tried: {why}", "install what is missing above")
+        )
+    if by_name["onnxruntime-qnn"].ok:
+        trial = run_trial("onnx")
+        fix = "reinstall onnxruntime-qnn, or check its HTP libraries (above)"
+        verdicts.append(Check(NPU_ONNX, trial.ok, trial.detail, fix))
+    else:
+        why = "needs onnxruntime-qnn (above)"
+        verdicts.append(
+            Check(NPU_ONNX, False, f"not tried: {why}", "install what is missing above")
+        )
+    return verdicts
 
 
 def _package(label: str, module: str, fix: str, required: bool = False) -> Check:
@@ -127,11 +157,27 @@ def _onnxruntime_qnn() -> Check:
     detail = f"{_version('onnxruntime-qnn')}; provider library {library}"
     if not library.is_file():
         return Check("onnxruntime-qnn", False, detail + " is missing", "reinstall onnxruntime-qnn")
-    return Check("onnxruntime-qnn", True, detail)
+    htp = sorted(p.name for p in library.parent.glob("libQnnHtp*.so"))
+    if not htp:
+        return Check(
+            "onnxruntime-qnn",
+            False,
+            detail + "; no HTP library beside it",
+            "reinstall onnxruntime-qnn",
+        )
+    return Check("onnxruntime-qnn", True, f"{detail}; {len(htp)} HTP libraries ({', '.join(htp)})")
 
 
 def as_json(checks: list[Check]) -> dict[str, Any]:
-    return {"checks": [asdict(c) for c in checks], "cpu_ready": cpu_ready(checks)}
+    by_name = {c.name: c for c in checks}
+    return {
+        "checks": [asdict(c) for c in checks],
+        "cpu_ready": cpu_ready(checks),
+        "npu_ready": {
+            "litert": by_name[NPU_LITERT].ok if NPU_LITERT in by_name else None,
+            "onnxruntime": by_name[NPU_ONNX].ok if NPU_ONNX in by_name else None,
+        },
+    }
 
 
 def cpu_ready(checks: list[Check]) -> bool:
@@ -149,3 +195,8 @@ def print_human(checks: list[Check]) -> None:
             print(f"{'':8} to fix: {c.fix}")
     verdict = "can" if cpu_ready(checks) else "cannot"
     print(f"generated scripts {verdict} run on the CPU here")
+    by_name = {c.name: c for c in checks}
+    for name, runtime in ((NPU_LITERT, ".tflite"), (NPU_ONNX, ".onnx")):
+        if name in by_name:
+            verdict = "can" if by_name[name].ok else "cannot"
+            print(f"{runtime} scripts {verdict} run on the NPU here ({by_name[name].detail})")

@@ -43,6 +43,7 @@ _BASE_IMPORTS = frozenset(
     {"argparse", "contextlib", "hashlib", "json", "math", "os", "re", "sys", "time"}
 )
 _BASE_TYPING = frozenset({"Any", "NoReturn"})
+_RUNTIME_IMPORTS = {"tflite": frozenset({"tempfile"}), "onnx": frozenset()}
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> 
             "constants": dict(postproc.constants),
         },
         outputs_doc=_outputs_doc(info),
-        imports=sorted(_BASE_IMPORTS | set(postproc.imports)),
+        imports=sorted(_BASE_IMPORTS | set(postproc.imports) | _RUNTIME_IMPORTS[info.format]),
         typing_names=sorted(_BASE_TYPING | ({"NamedTuple"} if image else set())),
         warnings=warnings,
     )

@@ -18,8 +18,12 @@ CHANNELS = ("rgb", "bgr", "gray", "blue")
 LAYOUTS = ("NHWC", "NCHW")
 
 
-def generate(options: ScaffoldOptions) -> tuple[str, list[str]]:
-    """The script text for `options`, and the plan's warnings."""
+def generate(options: ScaffoldOptions, model_file: Path | None = None) -> tuple[str, list[str]]:
+    """The script text for `options`, and the plan's warnings.
+
+    `model_file` is where the model is read from when that is not options.model_arg
+    (porter check reads it relative to the script; the text records model_arg).
+    """
     postprocs = available()
     if options.postproc not in postprocs:
         raise PorterError(
@@ -30,7 +34,7 @@ def generate(options: ScaffoldOptions) -> tuple[str, list[str]]:
         raise PorterError(None, f"--channels must be one of {', '.join(CHANNELS)}")
     if options.layout is not None and options.layout not in LAYOUTS:
         raise PorterError(None, f"--layout must be NHWC or NCHW, not {options.layout!r}")
-    info = describe_model(options.model_arg)
+    info = describe_model(model_file or options.model_arg)
     plan = make_plan(info, options, postprocs[options.postproc])
     return render_script(plan), plan.warnings
 
@@ -50,7 +54,7 @@ def scaffold_command(
         model_arg=str(model),
         output_arg=str(output),
         postproc=postproc,
-        channels=channels,
+        channels=channels.lower() if channels else None,
         layout=layout.upper() if layout else None,
         input_shapes=parse_input_shapes(input_shapes or []),
     )
@@ -84,9 +88,37 @@ def check_command(scripts: list[Path]) -> int:
     stale = 0
     for script in scripts:
         options = _recorded_options(script)
-        text, _ = generate(options)
+        text, _ = generate(options, _recorded_model(script, options))
         stale += _report_diff(script, text)
     return 1 if stale else 0
+
+
+def _recorded_model(script: Path, options: ScaffoldOptions) -> Path:
+    """The model the recorded command names, found from where the script is.
+
+    The command's paths are relative to the folder it ran in. That folder is the
+    script's path minus the recorded -o path when the script still sits there (porter
+    check generated/*.py from anywhere), else the current folder.
+    """
+    model = Path(options.model_arg)
+    if model.is_absolute():
+        return model
+    folders = []
+    recorded_output = Path(options.output_arg)
+    if not recorded_output.is_absolute():
+        parts = script.resolve().parts
+        tail = recorded_output.parts
+        if len(parts) > len(tail) and parts[-len(tail) :] == tail:
+            folders.append(Path(*parts[: -len(tail)]))
+    folders.append(Path.cwd())
+    for folder in folders:
+        if (folder / model).is_file():
+            return folder / model
+    tried = " or ".join(str(folder / model) for folder in dict.fromkeys(folders))
+    raise PorterError(
+        script,
+        f"its model is not at {tried} (the command it records: porter scaffold {options.model_arg} ...)",
+    )
 
 
 def _report_diff(path: Path, text: str) -> int:

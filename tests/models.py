@@ -116,6 +116,35 @@ def tflite_multi_io_dynamic() -> bytes:
     return build_tflite(spec)
 
 
+def tflite_dynamic_audio() -> bytes:
+    """float32 audio [1, N] (N dynamic) -> a 3-tap filter over time -> [1, N - 2, 1, 1].
+
+    Allocated at the placeholder size N = 1, the VALID convolution has no output and
+    XNNPACK cannot prepare it: the model only loads at the size of the audio fed, as
+    openWakeWord's melspectrogram.tflite. Its SignatureDef names differ from its tensor
+    names (audio / serving_default_audio:0, smoothed / StatefulPartitionedCall:0).
+    """
+    taps = np.array([0.25, 0.5, 0.25], np.float32).reshape(1, 3, 1, 1)
+    spec = ModelSpec(
+        tensors=[
+            TensorSpec("serving_default_audio:0", [1, 1], "float32", shape_signature=[1, -1]),
+            constant("frames_shape", np.array([1, -1, 1, 1], np.int32)),
+            TensorSpec("frames", [1, 1, 1, 1], shape_signature=[1, -1, 1, 1]),
+            constant("taps", taps),
+            constant("bias", np.zeros(1, np.float32)),
+            TensorSpec("StatefulPartitionedCall:0", [1, 1, 1, 1], shape_signature=[1, -1, 1, 1]),
+        ],
+        ops=[
+            OpSpec("RESHAPE", [0, 1], [2], {"new_shape": [1, -1, 1, 1]}),
+            OpSpec("CONV_2D", [2, 3, 4], [5], {"padding": "VALID"}),
+        ],
+        inputs=[0],
+        outputs=[5],
+        signature=("serving_default", {"audio": 0}, {"smoothed": 5}),
+    )
+    return build_tflite(spec)
+
+
 ALL_TYPES = [
     "float32",
     "float16",
@@ -162,6 +191,17 @@ def tflite_custom_and_metadata(deprecated: bool = False) -> bytes:
     return build_tflite(spec)
 
 
+def tflite_custom_op(name: str) -> bytes:
+    """One custom operator called `name` between a float input and output."""
+    spec = ModelSpec(
+        tensors=[TensorSpec("x", [1, 8]), TensorSpec("y", [1, 8])],
+        ops=[OpSpec(f"CUSTOM:{name}", [0], [1])],
+        inputs=[0],
+        outputs=[1],
+    )
+    return build_tflite(spec)
+
+
 def tflite_string_input() -> bytes:
     spec = ModelSpec(
         tensors=[TensorSpec("text", [1], "string"), TensorSpec("out", [1], "string")],
@@ -184,6 +224,56 @@ def tflite_ambiguous() -> bytes:
 
 
 # ---- ONNX --------------------------------------------------------------------------
+
+
+def onnx_sample_rate() -> bytes:
+    """float32 audio [1, N] and an int64 scalar sample rate -> audio * rate / 16000.
+
+    Like silero VAD's `sr`: random int64 values are meaningless for it.
+    """
+    graph = helper.make_graph(
+        [
+            helper.make_node("Cast", ["sr"], ["rate"], to=TensorProto.FLOAT),
+            helper.make_node("Div", ["rate", "base"], ["ratio"]),
+            helper.make_node("Mul", ["audio", "ratio"], ["scaled"]),
+        ],
+        "sample_rate",
+        [
+            helper.make_tensor_value_info("audio", TensorProto.FLOAT, [1, "samples"]),
+            helper.make_tensor_value_info("sr", TensorProto.INT64, []),
+        ],
+        [helper.make_tensor_value_info("scaled", TensorProto.FLOAT, [1, "samples"])],
+        initializer=[numpy_helper.from_array(np.array(16000, np.float32), "base")],
+    )
+    return _model(graph)
+
+
+def onnx_reflect_pad() -> bytes:
+    """Reflect-padding of a [1, N] signal: ONNX Runtime refuses N < 2 at run time, as
+    silero VAD's 'Pad reflect requires axis length >= 2'."""
+    graph = helper.make_graph(
+        [helper.make_node("Pad", ["signal", "pads"], ["padded"], mode="reflect")],
+        "reflect_pad",
+        [helper.make_tensor_value_info("signal", TensorProto.FLOAT, [1, "n"])],
+        [helper.make_tensor_value_info("padded", TensorProto.FLOAT, [1, "m"])],
+        initializer=[numpy_helper.from_array(np.array([0, 2, 0, 2], np.int64), "pads")],
+    )
+    return _model(graph)
+
+
+def onnx_nan_output() -> bytes:
+    """sqrt(x - 2) of x in 0..1: every output is NaN."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Sub", ["x", "two"], ["shifted"]),
+            helper.make_node("Sqrt", ["shifted"], ["root"]),
+        ],
+        "nan",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("root", TensorProto.FLOAT, [1, 4])],
+        initializer=[numpy_helper.from_array(np.array(2, np.float32), "two")],
+    )
+    return _model(graph)
 
 
 def _model(graph: onnx.GraphProto, opset: int = 13, **meta: str) -> bytes:

@@ -68,3 +68,46 @@ def test_human_output():
     result = porter("doctor")
     assert result.returncode == 0
     assert "libQnnTFLiteDelegate.so" in result.stdout and "LiteRT" in result.stdout
+
+
+def verdicts(env: dict) -> tuple[dict, dict]:
+    result = porter("doctor", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    return doc["npu_ready"], {c["name"]: c for c in doc["checks"]}
+
+
+@pytest.mark.parametrize(
+    ("claim", "fail", "ready", "fragment"),
+    [
+        ("all", "none", True, "took 3 of the trial model's 3 operators"),
+        ("none", "none", False, "took 0 of the trial model's 3 operators"),
+        ("all", "create", False, "failed on QNN"),
+    ],
+)
+def test_npu_verdict_runs_a_model_on_the_delegate(tmp_path, claim, fail, ready, fragment):
+    """The verdict comes from a generated script run with the delegate, not from a file check."""
+    build_stub_delegate_or_skip(tmp_path)
+    env = {
+        **os.environ,
+        "LD_LIBRARY_PATH": str(tmp_path),
+        "STUB_DELEGATE_CLAIM": claim,
+        "STUB_DELEGATE_FAIL": fail,
+    }
+    npu, checks = verdicts(env)
+    assert npu["litert"] is ready
+    assert fragment in checks["NPU with LiteRT"]["detail"]
+
+
+def test_npu_verdict_without_the_delegate(tmp_path):
+    npu, checks = verdicts({**os.environ, "LD_LIBRARY_PATH": str(tmp_path)})
+    assert npu["litert"] is False
+    assert "not tried" in checks["NPU with LiteRT"]["detail"]
+
+
+def test_onnxruntime_qnn_verdict_and_htp_libraries():
+    """onnxruntime-qnn's simulated HTP on x86-64 runs the trial's convolution."""
+    pytest.importorskip("onnxruntime_qnn", reason="onnxruntime-qnn is not installed here")
+    npu, checks = verdicts(dict(os.environ))
+    assert "HTP libraries (libQnnHtp.so" in checks["onnxruntime-qnn"]["detail"]
+    assert npu["onnxruntime"] is True, checks["NPU with ONNX Runtime"]["detail"]

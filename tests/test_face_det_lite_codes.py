@@ -70,10 +70,10 @@ def code_grids(draw):
     heatmap = draw(hnp.arrays(dtype, (rows, cols, 1), elements=st.sampled_from(levels)))
     bbox = draw(hnp.arrays(dtype, (rows, cols, 4)))
     landmark = draw(hnp.arrays(dtype, (rows, cols, 10)))
-    params = [
-        tuple((scale, int(np.clip(zp, info.min, info.max))) for scale, zp in [draw(QUANT)])[0]
-        for _ in range(3)
-    ]
+    params = []
+    for _ in range(3):
+        scale, zero_point = draw(QUANT)
+        params.append((scale, int(np.clip(zero_point, info.min, info.max))))
     return (heatmap, bbox, landmark), params
 
 
