@@ -15,6 +15,7 @@ from tests.conftest import ROOT, porter, run
 from tests.npu.stub_delegate import build_stub_delegate_or_skip
 
 PINNED = "ai-edge-litert==1.3.0"
+pytestmark = pytest.mark.network
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,8 @@ def old_litert(tmp_path_factory) -> Path:
         [str(python), "-m", "pip", "install", "-q", PINNED, "numpy", "pillow"], timeout=900
     )
     if installed.returncode != 0:
-        pytest.skip(f"could not install {PINNED} here: {installed.stderr.strip()[-300:]}")
+        why = installed.stderr.strip()[-300:]
+        pytest.skip(f"needs the package registry to install {PINNED}, which failed: {why}")
     return python
 
 
