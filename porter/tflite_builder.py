@@ -21,6 +21,7 @@ def _schema(name: str) -> ModuleType:
     return importlib.import_module(f"tflite.{name}")
 
 
+ActivationFunctionType = _schema("ActivationFunctionType")
 Buffer = _schema("Buffer")
 BuiltinOperator = _schema("BuiltinOperator")
 BuiltinOptions = _schema("BuiltinOptions")
@@ -47,6 +48,90 @@ _OPS = {
     name: value for name, value in vars(BuiltinOperator.BuiltinOperator).items() if name.isupper()
 }
 _PADDING = {"SAME": 0, "VALID": 1}
+_ACTIVATIONS = {
+    name: value
+    for name, value in vars(ActivationFunctionType.ActivationFunctionType).items()
+    if name.isupper()
+}
+
+
+def _activation(name: str) -> int:
+    return _ACTIVATIONS[name]
+
+
+def _dtype(name: str) -> int:
+    return _DTYPES[name]
+
+
+# Builtin options written field by field: op -> (options table, [(field, option key,
+# default, converter)]). A field equal to the schema's default is left out of the file,
+# as flatbuffers does; the defaults below are porter's, and differ from the schema's
+# where the schema's would surprise (SOFTMAX's beta 0, ARG_MAX's float output type).
+_Field = tuple[str, str, Any, Any]
+_ACT: _Field = ("FusedActivationFunction", "activation", "NONE", _activation)
+_GENERIC_OPTIONS: dict[str, tuple[str, list[_Field]]] = {
+    "ADD": ("AddOptions", [_ACT]),
+    "SUB": ("SubOptions", [_ACT]),
+    "MUL": ("MulOptions", [_ACT]),
+    "DIV": ("DivOptions", [_ACT]),
+    "MAXIMUM": ("MaximumMinimumOptions", []),
+    "MINIMUM": ("MaximumMinimumOptions", []),
+    "CONCATENATION": ("ConcatenationOptions", [("Axis", "axis", 0, int), _ACT]),
+    "SOFTMAX": ("SoftmaxOptions", [("Beta", "beta", 1.0, float)]),
+    "ARG_MAX": ("ArgMaxOptions", [("OutputType", "output_type", "int32", _dtype)]),
+    "ARG_MIN": ("ArgMinOptions", [("OutputType", "output_type", "int32", _dtype)]),
+    "CAST": (
+        "CastOptions",
+        [("InDataType", "in_type", None, _dtype), ("OutDataType", "out_type", None, _dtype)],
+    ),
+    "RESIZE_BILINEAR": (
+        "ResizeBilinearOptions",
+        [
+            ("AlignCorners", "align_corners", False, bool),
+            ("HalfPixelCenters", "half_pixel_centers", False, bool),
+        ],
+    ),
+    "RESIZE_NEAREST_NEIGHBOR": (
+        "ResizeNearestNeighborOptions",
+        [
+            ("AlignCorners", "align_corners", False, bool),
+            ("HalfPixelCenters", "half_pixel_centers", False, bool),
+        ],
+    ),
+    "DEPTH_TO_SPACE": ("DepthToSpaceOptions", [("BlockSize", "block_size", None, int)]),
+    "SPACE_TO_DEPTH": ("SpaceToDepthOptions", [("BlockSize", "block_size", None, int)]),
+    "TRANSPOSE": ("TransposeOptions", []),
+    "GATHER": ("GatherOptions", [("Axis", "axis", 0, int), ("BatchDims", "batch_dims", 0, int)]),
+    "PAD": ("PadOptions", []),
+    "PADV2": ("PadV2Options", []),
+    "SLICE": ("SliceOptions", []),
+    "STRIDED_SLICE": (
+        "StridedSliceOptions",
+        [
+            ("BeginMask", "begin_mask", 0, int),
+            ("EndMask", "end_mask", 0, int),
+            ("EllipsisMask", "ellipsis_mask", 0, int),
+            ("NewAxisMask", "new_axis_mask", 0, int),
+            ("ShrinkAxisMask", "shrink_axis_mask", 0, int),
+        ],
+    ),
+    "MEAN": ("ReducerOptions", [("KeepDims", "keep_dims", False, bool)]),
+    "SUM": ("ReducerOptions", [("KeepDims", "keep_dims", False, bool)]),
+    "REDUCE_MAX": ("ReducerOptions", [("KeepDims", "keep_dims", False, bool)]),
+    "REDUCE_MIN": ("ReducerOptions", [("KeepDims", "keep_dims", False, bool)]),
+    "DEPTHWISE_CONV_2D": (
+        "DepthwiseConv2DOptions",
+        [
+            ("Padding", "padding", "SAME", _PADDING.__getitem__),
+            ("StrideW", "stride", 1, int),
+            ("StrideH", "stride", 1, int),
+            ("DepthMultiplier", "depth_multiplier", 1, int),
+            _ACT,
+            ("DilationWFactor", "dilation", 1, int),
+            ("DilationHFactor", "dilation", 1, int),
+        ],
+    ),
+}
 
 
 @dataclass
@@ -217,8 +302,10 @@ def _options(b: flatbuffers.Builder, op: OpSpec) -> tuple[int, int | None]:
         Conv2DOptions.Conv2DOptionsAddPadding(b, _PADDING[o.get("padding", "SAME")])
         Conv2DOptions.Conv2DOptionsAddStrideW(b, o.get("stride", 1))
         Conv2DOptions.Conv2DOptionsAddStrideH(b, o.get("stride", 1))
-        Conv2DOptions.Conv2DOptionsAddDilationWFactor(b, 1)
-        Conv2DOptions.Conv2DOptionsAddDilationHFactor(b, 1)
+        Conv2DOptions.Conv2DOptionsAddDilationWFactor(b, o.get("dilation", 1))
+        Conv2DOptions.Conv2DOptionsAddDilationHFactor(b, o.get("dilation", 1))
+        if "activation" in o:
+            Conv2DOptions.Conv2DOptionsAddFusedActivationFunction(b, _activation(o["activation"]))
         return BuiltinOptions.BuiltinOptions.Conv2DOptions, Conv2DOptions.Conv2DOptionsEnd(b)
     if op.op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         Pool2DOptions.Pool2DOptionsStart(b)
@@ -227,9 +314,17 @@ def _options(b: flatbuffers.Builder, op: OpSpec) -> tuple[int, int | None]:
         Pool2DOptions.Pool2DOptionsAddStrideH(b, o["stride"])
         Pool2DOptions.Pool2DOptionsAddFilterWidth(b, o["size"])
         Pool2DOptions.Pool2DOptionsAddFilterHeight(b, o["size"])
+        if "activation" in o:
+            Pool2DOptions.Pool2DOptionsAddFusedActivationFunction(b, _activation(o["activation"]))
         return BuiltinOptions.BuiltinOptions.Pool2DOptions, Pool2DOptions.Pool2DOptionsEnd(b)
     if op.op == "FULLY_CONNECTED":
         FullyConnectedOptions.FullyConnectedOptionsStart(b)
+        if "activation" in o:
+            FullyConnectedOptions.FullyConnectedOptionsAddFusedActivationFunction(
+                b, _activation(o["activation"])
+            )
+        if o.get("keep_num_dims"):
+            FullyConnectedOptions.FullyConnectedOptionsAddKeepNumDims(b, True)
         end = FullyConnectedOptions.FullyConnectedOptionsEnd(b)
         return BuiltinOptions.BuiltinOptions.FullyConnectedOptions, end
     if op.op == "RESHAPE":
@@ -237,7 +332,24 @@ def _options(b: flatbuffers.Builder, op: OpSpec) -> tuple[int, int | None]:
         ReshapeOptions.ReshapeOptionsStart(b)
         ReshapeOptions.ReshapeOptionsAddNewShape(b, new_shape)
         return BuiltinOptions.BuiltinOptions.ReshapeOptions, ReshapeOptions.ReshapeOptionsEnd(b)
+    if op.op in _GENERIC_OPTIONS:
+        return _generic_options(b, op)
     return 0, None
+
+
+def _generic_options(b: flatbuffers.Builder, op: OpSpec) -> tuple[int, int]:
+    table, fields = _GENERIC_OPTIONS[op.op]
+    module = _schema(table)
+    unknown = set(op.options) - {key for _, key, _, _ in fields}
+    if unknown:
+        raise ValueError(f"{op.op}: unknown options {sorted(unknown)}")
+    getattr(module, f"{table}Start")(b)
+    for field_name, key, default, convert in fields:
+        value = op.options.get(key, default)
+        if value is None:
+            continue
+        getattr(module, f"{table}Add{field_name}")(b, convert(value))
+    return getattr(BuiltinOptions.BuiltinOptions, table), getattr(module, f"{table}End")(b)
 
 
 def _operator(b: flatbuffers.Builder, op: OpSpec, code_index: int) -> int:
