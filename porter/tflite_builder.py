@@ -181,6 +181,54 @@ def constant(name: str, array: np.ndarray, **quant: Any) -> TensorSpec:
     )
 
 
+class Graph:
+    """A single-subgraph model built op by op: each op's output tensor is created with it.
+
+    >>> g = Graph()
+    >>> x = g.tensor(TensorSpec("x", [1, 4], "uint8", scale=[1 / 255], zero_point=[0]))
+    >>> y = g.op("DEQUANTIZE", [x], "y", [1, 4])
+    """
+
+    def __init__(self) -> None:
+        self.tensors: list[TensorSpec] = []
+        self.ops: list[OpSpec] = []
+
+    def tensor(self, spec: TensorSpec) -> int:
+        """Add a tensor; its index."""
+        self.tensors.append(spec)
+        return len(self.tensors) - 1
+
+    def const(self, name: str, array: np.ndarray) -> int:
+        """Add a constant tensor holding `array`; its index."""
+        return self.tensor(constant(name, np.asarray(array)))
+
+    def op(
+        self,
+        kind: str,
+        inputs: list[int],
+        name: str,
+        shape: list[int],
+        dtype: str = "float32",
+        **options: Any,
+    ) -> int:
+        """Add an op and its (unquantized) output tensor; the output's index."""
+        out = self.tensor(TensorSpec(name, shape, dtype))
+        self.ops.append(OpSpec(kind, inputs, [out], options))
+        return out
+
+    def op_into(self, kind: str, inputs: list[int], output: TensorSpec, **options: Any) -> int:
+        """Add an op writing into a tensor described in full (a quantized output)."""
+        out = self.tensor(output)
+        self.ops.append(OpSpec(kind, inputs, [out], options))
+        return out
+
+    def spec(self, inputs: list[int], outputs: list[int], **model: Any) -> ModelSpec:
+        """The ModelSpec of this graph (description, signature, metadata as keywords)."""
+        return ModelSpec(
+            tensors=self.tensors, ops=self.ops, inputs=inputs, outputs=outputs, **model
+        )
+
+
 def build_tflite(spec: ModelSpec) -> bytes:
     """Serialize `spec` to .tflite bytes."""
     b = flatbuffers.Builder(1024)

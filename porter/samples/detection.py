@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from porter.tflite_builder import ModelSpec, OpSpec, TensorSpec, build_tflite, constant
+from porter.tflite_builder import Graph, TensorSpec, build_tflite
 
 SIZE = 640
 STRIDES = (8, 16, 32)
@@ -205,31 +205,9 @@ def anchor_centres() -> np.ndarray:
     return np.concatenate(out).astype(np.float32)
 
 
-class _Graph:
-    """Tensors and ops of a TFLite graph under construction."""
-
-    def __init__(self) -> None:
-        self.tensors: list[TensorSpec] = []
-        self.ops: list[OpSpec] = []
-
-    def tensor(self, spec: TensorSpec) -> int:
-        self.tensors.append(spec)
-        return len(self.tensors) - 1
-
-    def const(self, name: str, array: np.ndarray) -> int:
-        return self.tensor(constant(name, np.asarray(array)))
-
-    def op(
-        self, kind: str, inputs: list[int], name: str, shape: list[int], dtype="float32", **options
-    ) -> int:
-        out = self.tensor(TensorSpec(name, shape, dtype))
-        self.ops.append(OpSpec(kind, inputs, [out], options))
-        return out
-
-
 def detection_sample_tflite() -> bytes:
     """yolov8_det w8a8's signature (AI Hub head) with the blob detector inside."""
-    g = _Graph()
+    g = Graph()
     image = g.tensor(
         TensorSpec("image", [1, SIZE, SIZE, 3], "uint8", scale=[1 / 255], zero_point=[0])
     )
@@ -314,20 +292,20 @@ def detection_sample_tflite() -> bytes:
     boxes_f = g.op("CONCATENATION", level_boxes, "boxes_float", [1, n, 4], axis=1)
     scores_f = g.op("CONCATENATION", level_scores, "scores_float", [1, n], axis=1)
     classes = g.op("CONCATENATION", level_classes, "class_int32", [1, n], "int32", axis=1)
-    boxes = g.tensor(
-        TensorSpec("boxes", [1, n, 4], "uint8", scale=[BOXES_Q[0]], zero_point=[BOXES_Q[1]])
+    boxes = g.op_into(
+        "QUANTIZE",
+        [boxes_f],
+        TensorSpec("boxes", [1, n, 4], "uint8", scale=[BOXES_Q[0]], zero_point=[BOXES_Q[1]]),
     )
-    g.ops.append(OpSpec("QUANTIZE", [boxes_f], [boxes]))
-    scores = g.tensor(
-        TensorSpec("scores", [1, n], "uint8", scale=[SCORES_Q[0]], zero_point=[SCORES_Q[1]])
+    scores = g.op_into(
+        "QUANTIZE",
+        [scores_f],
+        TensorSpec("scores", [1, n], "uint8", scale=[SCORES_Q[0]], zero_point=[SCORES_Q[1]]),
     )
-    g.ops.append(OpSpec("QUANTIZE", [scores_f], [scores]))
     class_idx = g.op("CAST", [classes], "class_idx", [1, n], "uint8")
-    spec = ModelSpec(
-        tensors=g.tensors,
-        ops=g.ops,
-        inputs=[image],
-        outputs=[boxes, scores, class_idx],
+    spec = g.spec(
+        [image],
+        [boxes, scores, class_idx],
         description="porter sample: bright-blob detector with yolov8_det w8a8's signature",
         signature=(
             "serving_default",
