@@ -202,6 +202,10 @@ class Graph:
         """Add a constant tensor holding `array`; its index."""
         return self.tensor(constant(name, np.asarray(array)))
 
+    def scalar(self, name: str, value: float) -> int:
+        """Add a float32 constant of shape [1] (broadcasts in ADD, MUL, ...); its index."""
+        return self.const(name, np.array([value], np.float32))
+
     def op(
         self,
         kind: str,
