@@ -149,9 +149,9 @@ def _disk_kernels() -> tuple[np.ndarray, np.ndarray]:
     """Centre-surround (centre mean minus ring mean) and centre-mean 19x19 filters."""
     c = _KERNEL // 2
     yy, xx = np.mgrid[:_KERNEL, :_KERNEL] - c
-    d = np.hypot(yy, xx)
-    centre = (d <= _CENTRE_RADIUS).astype(np.float64)
-    ring = ((d >= _RING_INNER) & (d <= _RING_OUTER)).astype(np.float64)
+    d2 = yy**2 + xx**2  # squared distances: integers, exact on every machine
+    centre = (d2 <= _CENTRE_RADIUS**2).astype(np.float64)
+    ring = ((d2 >= _RING_INNER**2) & (d2 <= _RING_OUTER**2)).astype(np.float64)
     return centre / centre.sum() - ring / ring.sum(), centre / centre.sum()
 
 

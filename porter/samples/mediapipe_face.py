@@ -45,15 +45,15 @@ _BRIGHTNESS_WEIGHT, _BRIGHTNESS_AT_THRESHOLD = 1.5, 0.5
 _PEAK_PENALTY = 5000.0
 _CENTROID_FLOOR, _CENTROID_WINDOW, _EPS = 0.05, 12, 1e-4
 OFF_LOGIT = -30.0
-LOGIT_AT_THRESHOLD = float(np.log(0.8 / 0.2))
+LOGIT_AT_THRESHOLD = 1.3862943611198906  # ln(0.8 / 0.2): AI Hub's 0.8 threshold
 
 
 def _disk_kernels() -> tuple[np.ndarray, np.ndarray]:
     c = _KERNEL // 2
     yy, xx = np.mgrid[:_KERNEL, :_KERNEL] - c
-    d = np.hypot(yy, xx)
-    centre = (d <= _CENTRE_RADIUS).astype(np.float64)
-    ring = ((d >= _RING_INNER) & (d <= _RING_OUTER)).astype(np.float64)
+    d2 = yy**2 + xx**2  # squared distances: integers, exact on every machine
+    centre = (d2 <= _CENTRE_RADIUS**2).astype(np.float64)
+    ring = ((d2 >= _RING_INNER**2) & (d2 <= _RING_OUTER**2)).astype(np.float64)
     return centre / centre.sum() - ring / ring.sum(), centre / centre.sum()
 
 

@@ -43,13 +43,16 @@ _PAD_COLS = max(abs(dx) for _, dx in JOINT_OFFSETS)
 
 
 def spot_kernel() -> np.ndarray:
-    """7x7 difference of Gaussians (each normalised to sum 1), times the gain."""
+    """7x7 difference of Gaussians (each normalised to sum 1), times the gain, rounded to
+    multiples of 2^-20 so that exp's last-bit differences between machines (numpy's SIMD
+    paths) cannot change the file."""
     c = _KERNEL // 2
     yy, xx = np.mgrid[:_KERNEL, :_KERNEL] - c
     r2 = yy**2 + xx**2
     centre = np.exp(-r2 / (2 * _SIGMA_CENTRE**2))
     surround = np.exp(-r2 / (2 * _SIGMA_SURROUND**2))
-    return (_GAIN * (centre / centre.sum() - surround / surround.sum())).astype(np.float32)
+    kernel = _GAIN * (centre / centre.sum() - surround / surround.sum())
+    return (np.round(kernel * 2**20) / 2**20).astype(np.float32)
 
 
 def pose_sample_tflite() -> bytes:
