@@ -317,8 +317,9 @@ def detection_sample_tflite() -> bytes:
 
 
 def ultralytics_metadata() -> dict[str, str]:
-    """metadata_props with the keys (and order) of Ultralytics' ONNX exporter, every value
-    str() of a Python value as it writes them; who built it is not Ultralytics."""
+    """metadata_props with the keys (and order) of Ultralytics' 8.2 ONNX exporter, every
+    value str() of a Python value as it writes them. Author and description say porter
+    built it; version is the Ultralytics release whose raw-head layout this copies."""
     return {
         "description": "porter sample: bright-blob detector with a YOLOv8 raw head (not trained)",
         "author": "porter",
