@@ -90,7 +90,8 @@ def softmax(logits) -> list[float]:
     """torch.softmax over the classes, in double: exp(x - max) / sum.
 
     Torch computes in float32 (subtract the max, exponentiate, sum, multiply by 1 / sum), so
-    its probabilities agree with these to about 1e-7 relative, not bit for bit.
+    its probabilities agree with these to a few 1e-6 relative (2.2e-6 at most over 50 random
+    1000-class vectors with torch 2.13), not bit for bit.
     """
     values = [float(v) for v in logits]
     top = max(values)
@@ -102,8 +103,10 @@ def softmax(logits) -> list[float]:
 def top_k(probabilities, k: int = 5) -> list[int]:
     """The k best classes, descending; equal values by ascending class index.
 
-    torch.topk does not document its order among equal values; this oracle fixes it to the
-    index order (numpy's stable argsort of the negated values does the same).
+    torch.topk does not document its order among equal values, and it is not the index
+    order: torch 2.13 gives [2, 4, 1] for the top 3 of [.1, .3, .3, .05, .3, .25]. This
+    oracle fixes ties to the index order (numpy's stable argsort of the negated values does
+    the same); the set of classes is the same whenever the k-th value is not tied.
     """
     ranked = sorted(range(len(probabilities)), key=lambda i: (-float(probabilities[i]), i))
     return ranked[:k]

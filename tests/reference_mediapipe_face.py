@@ -146,8 +146,8 @@ def ssd_anchors(options: AnchorOptions) -> list[tuple[np.float32, ...]]:
 def score(logit) -> np.float32:
     """clamp(-100, 100), then sigmoid in float32: 1 / (1 + exp(-x)).
 
-    Torch's vectorized exp can differ from numpy's by an ulp, so a score within an ulp of the
-    threshold may fall on the other side there.
+    Torch's vectorized sigmoid differs from this by one float32 ulp on about 16% of values
+    (torch 2.13), so a score within an ulp of the threshold may fall on the other side there.
     """
     x = min(max(F32(logit), F32(-SCORE_CLIP)), F32(SCORE_CLIP))
     with np.errstate(over="ignore"):

@@ -80,6 +80,17 @@ def test_taps_same_size_copy_and_scale_factor():
     assert ref.bilinear_ratio(10, 7, scale_factor=0.5) == F32(2.0)
 
 
+def test_values_torch_printed():
+    """A 0..198 ramp widened to 423: torch 2.13 gave 63.716312 at x 136 on an AVX512 CPU and
+    63.716316 with ATEN_CPU_CAPABILITY=default (one float32 step apart)."""
+    ramp_row = np.tile(np.arange(199, dtype=np.float32), (2, 1))[:, :, None]
+    fused = ref.interpolate_bilinear(ramp_row, 2, 423)
+    plain = ref.interpolate_bilinear(ramp_row, 2, 423, fused=False)
+    assert fused[0][136][0] == F32(63.716312)
+    assert plain[0][136][0] == F32(63.716316)
+    assert fused[0][0][0] == 0 and fused[0][422][0] == 198
+
+
 def test_bilinear_4x4_to_2x2_by_hand():
     """Each output is the mean of a 2x2 block of 4 * y + x."""
     out = as_array(ref.interpolate_bilinear(ramp(4, 4), 2, 2))
