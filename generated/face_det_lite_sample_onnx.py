@@ -95,6 +95,11 @@ CHANNEL_ORDERS = [
     "blue",
 ]
 DEFAULT_CHANNELS = "gray"
+INPUT_CHANNEL_AXIS = 1
+# A pixel p (0..255) becomes (p - PIXEL_MEAN) / PIXEL_STD, per channel, as
+# AI Hub's contract for its exports (normalisation, if any, inside the model) says.
+PIXEL_MEAN = [0.0]
+PIXEL_STD = [255.0]
 # skimage.color.rgb2gray's weights, which AI Hub's current reference apps use; Pillow's
 # own convert("L") weighs 0.299 / 0.587 / 0.114 and gives other values.
 GRAY_MATRIX = (0.2125, 0.7154, 0.0721, 0.0)
@@ -114,43 +119,53 @@ class Geometry(NamedTuple):
     pad_y: float = 0.0
 
     def to_photo(self, points: np.ndarray) -> np.ndarray:
-        """(..., 2) x, y in the model input's pixels to the photo's pixels."""
-        return (points - (self.pad_x, self.pad_y)) / (self.scale_x, self.scale_y)
+        """(..., 2) x, y in the model input's pixels to the photo's, in the points' own
+        float type (float32 points: float32 steps, as torch maps float32 boxes)."""
+        pad = np.array((self.pad_x, self.pad_y), points.dtype)
+        return (points - pad) / np.array((self.scale_x, self.scale_y), points.dtype)
 
 
-def image_pixels(image: Image.Image, channels: str) -> tuple[np.ndarray, Geometry]:
-    """One uint8 plane at the model's size, picked before resizing (one plane, not three).
+def photo_channels(image: Image.Image, channels: str) -> Image.Image:
+    """The one plane the model takes, picked before resizing (one plane, not three).
 
     "gray" follows AI Hub's current reference (rgb2gray); "blue" what Qualcomm's tutorial
     feeds (its older reference took the last RGB channel).
     """
     if image.mode == "L":
-        plane = image
-    elif channels == "gray":
-        plane = image.convert("L", GRAY_MATRIX)
-    else:
-        plane = image.getchannel("B")
-    geometry = Geometry(*plane.size, INPUT_WIDTH / plane.width, INPUT_HEIGHT / plane.height)
-    if plane.size != (INPUT_WIDTH, INPUT_HEIGHT):
-        # Stretched to the input size, as AI Hub's apps do; Pillow's bilinear filter.
-        plane = plane.resize((INPUT_WIDTH, INPUT_HEIGHT), Image.Resampling.BILINEAR)
-    pixels = np.asarray(plane)
-    return pixels[np.newaxis, np.newaxis, :, :], geometry
+        return image
+    if channels == "gray":
+        return image.convert("L", GRAY_MATRIX)
+    return image.getchannel("B")
+
+
+def fit_photo(image: Image.Image) -> tuple[np.ndarray, Geometry]:
+    """The photo stretched to the input's size with Pillow's bilinear filter."""
+    geometry = Geometry(*image.size, INPUT_WIDTH / image.width, INPUT_HEIGHT / image.height)
+    if image.size != (INPUT_WIDTH, INPUT_HEIGHT):
+        image = image.resize((INPUT_WIDTH, INPUT_HEIGHT), Image.Resampling.BILINEAR)
+    return np.asarray(image), geometry
+
+
+def to_layout(pixels: np.ndarray, channels: str) -> np.ndarray:
+    """(H, W) or (H, W, C) to the input's NCHW, in the model's channel order."""
+    return pixels[np.newaxis, np.newaxis, :, :]
 
 
 class PixelTable:
-    """Pixel values 0..255, which stand for 0..1, to the values the image input takes.
+    """Pixel values 0..255 of one channel to the values the image input takes.
 
-    Made once from the input's own type, scale and zero point. A float input takes
-    p / 255. A quantized input takes round(p / 255 / scale + zero point) clipped to its
+    Made once from the input's own type, scale and zero point, and the channel's mean and
+    std. A float input takes (p - mean) / std. A quantized input takes that value v as
+    AI Hub's runtime wrapper quantizes it, round(v / scale) + zero point clipped to the
     type; that is a 256-entry table, applied without float work per frame. An 8-bit table
     that is the identity plus a constant and a few steps (AI Hub's input scales are 1/255
     or close to it) is applied as those steps on the raw bytes, tens of microseconds at
     640x480, where numpy's gather through the table would take ~0.25 ms.
     """
 
-    def __init__(self, spec: dict) -> None:
+    def __init__(self, spec: dict, mean: float = 0.0, std: float = 255.0) -> None:
         self.dtype = np.dtype(spec["dtype"])
+        self.mean, self.std = np.float32(mean), np.float32(std)
         self.table: np.ndarray | None = None
         self.steps: list[tuple[int, int]] | None = None
         if self.dtype.kind == "f":
@@ -161,8 +176,8 @@ class PixelTable:
             table = pixels.astype(self.dtype)  # no parameters: the raw pixel values
         else:
             scale, zero_point = quantization["scale"][0], quantization["zero_point"][0]
-            values = pixels.astype(np.float32) * np.float32(1.0 / (255.0 * scale))
-            values = np.rint(values + np.float32(zero_point))
+            values = (pixels.astype(np.float32) - self.mean) / self.std
+            values = np.rint(values.astype(np.float64) / scale) + zero_point
             limits = np.iinfo(self.dtype)
             table = np.clip(values, limits.min, limits.max).astype(self.dtype)
         self.table = table
@@ -179,7 +194,10 @@ class PixelTable:
 
     def __call__(self, pixels: np.ndarray) -> np.ndarray:
         if self.table is None:
-            return pixels.astype(self.dtype) * self.dtype.type(1.0 / 255.0)
+            values = pixels.astype(self.dtype)
+            if self.mean:
+                values -= self.mean
+            return values / self.dtype.type(self.std)
         if self.steps is None:
             return np.take(self.table, pixels)
         values = pixels
@@ -197,10 +215,56 @@ class PixelTable:
         return values.view(self.dtype)
 
 
-def preprocess(image: Image.Image, channels: str, table: PixelTable) -> tuple[np.ndarray, Geometry]:
-    """Photo to input tensor: channels, size and layout, then the input's own values."""
-    pixels, geometry = image_pixels(image, channels)
-    return table(pixels), geometry
+class InputValues:
+    """The input's values from uint8 pixels (a PixelTable per channel, one when the
+    channels share their mean and std) or, after a resampling fit, from float32 values
+    in 0..1 (then quantized value by value, as AI Hub's runtime wrapper does)."""
+
+    def __init__(self, spec: dict) -> None:
+        self.spec = spec
+        self.dtype = np.dtype(spec["dtype"])
+        shared = len(set(PIXEL_MEAN)) == 1 and len(set(PIXEL_STD)) == 1
+        pairs = list(zip(PIXEL_MEAN, PIXEL_STD, strict=True))
+        self.tables = [PixelTable(spec, mean, std) for mean, std in pairs[: 1 if shared else None]]
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        if values.dtype != np.uint8:
+            return self.from_unit(values)
+        if len(self.tables) == 1:
+            return self.tables[0](values)
+        out = np.empty(values.shape, self.dtype)
+        index: list[Any] = [slice(None)] * values.ndim
+        for channel, table in enumerate(self.tables):
+            index[INPUT_CHANNEL_AXIS] = channel
+            out[tuple(index)] = table(values[tuple(index)])
+        return out
+
+    def from_unit(self, values: np.ndarray) -> np.ndarray:
+        shape = [1] * values.ndim
+        shape[INPUT_CHANNEL_AXIS] = -1
+        mean = np.asarray(PIXEL_MEAN, np.float32).reshape(shape)
+        std = np.asarray(PIXEL_STD, np.float32).reshape(shape)
+        if not mean.any() and (std == 255).all():
+            scaled = values  # already what the model takes
+        else:
+            scaled = (values * np.float32(255) - mean) / std
+        quantization = self.spec["quantization"]
+        if self.dtype.kind == "f":
+            return scaled.astype(self.dtype, copy=False)
+        limits = np.iinfo(self.dtype)
+        if quantization is None:  # no parameters: raw 0..255 pixel values, as PixelTable
+            return np.clip(np.rint(values * np.float32(255)), 0, 255).astype(self.dtype)
+        scale, zero_point = quantization["scale"][0], quantization["zero_point"][0]
+        codes = np.rint(scaled.astype(np.float64) / scale) + zero_point
+        return np.clip(codes, limits.min, limits.max).astype(self.dtype)
+
+
+def preprocess(
+    image: Image.Image, channels: str, values: InputValues
+) -> tuple[np.ndarray, Geometry]:
+    """Photo to input tensor: channels, fit to the input's size, layout, the input's values."""
+    pixels, geometry = fit_photo(photo_channels(image, channels))
+    return values(to_layout(pixels, channels)), geometry
 
 
 # ---- Postprocessing ----------------------------------------------------------------------
@@ -409,7 +473,7 @@ def app_boxes(boxes: np.ndarray) -> np.ndarray:
 class Decoder:
     """The model's raw outputs to faces in the photo's pixels: box, score, 5 landmarks."""
 
-    def __init__(self, outputs: dict[str, dict], options: dict[str, Any]) -> None:
+    def __init__(self, outputs: dict[str, dict], options: dict[str, Any], labels: list) -> None:
         self.outputs = outputs
         self.codes = Codes.of(outputs)
         self.threshold = float(options["threshold"])
@@ -512,11 +576,13 @@ class Pipeline:
     each stage's time in `timings` (seconds) and the raw outputs in `raw_outputs`.
     """
 
-    def __init__(self, runner: Runner, channels: str, options: dict[str, Any]) -> None:
+    def __init__(
+        self, runner: Runner, channels: str, options: dict[str, Any], labels: list[str]
+    ) -> None:
         self.runner = runner
         self.channels = channels
-        self.pixel_table = PixelTable(runner.input_spec(IMAGE_INPUT))
-        self.decoder = Decoder({spec["name"]: spec for spec in runner.outputs}, options)
+        self.input_values = InputValues(runner.input_spec(IMAGE_INPUT))
+        self.decoder = Decoder({spec["name"]: spec for spec in runner.outputs}, options, labels)
         self.timings: dict[str, float] = {}
         self.raw_outputs: dict[str, np.ndarray] = {}
 
@@ -532,7 +598,7 @@ class Pipeline:
         feeds = dict(inputs or {})
         if image is not None:
             feeds[IMAGE_INPUT], geometry = preprocess(
-                as_image(image), self.channels, self.pixel_table
+                as_image(image), self.channels, self.input_values
             )
         else:
             geometry = Geometry(INPUT_WIDTH, INPUT_HEIGHT, 1.0, 1.0)
@@ -563,7 +629,8 @@ def prepare(
     """Load the model (by default the one this script was made for) and check it.
 
     `delegate` is "cpu", "qnn-htp" (the NPU) or "qnn-gpu"; `options` override the
-    postprocessing options in OPTIONS by name. Raises ScriptError when it cannot.
+    postprocessing options in OPTIONS by name.
+    Raises ScriptError when it cannot.
     """
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
@@ -575,7 +642,8 @@ def prepare(
     path = Path(model) if model is not None else default_model()
     runner = Runner(path, delegate, delegate_lib, delegate_options or {}, fallback_cpu, threads)
     check_model(path, runner)
-    return Pipeline(runner, channels, {**OPTIONS, **options})
+    chosen: list[str] = []
+    return Pipeline(runner, channels, {**OPTIONS, **options}, chosen)
 
 
 def default_model() -> Path:

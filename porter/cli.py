@@ -91,8 +91,11 @@ def inspect(
 def scaffold(
     model: Annotated[Path, typer.Argument(help="A .tflite or .onnx model file.")],
     postproc: Annotated[
-        str, typer.Option(help="Postprocessor to build in (see `porter postprocs`).")
-    ] = "none",
+        str | None,
+        typer.Option(
+            help="The model's family (see `porter postprocs`); default: detected from the model."
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="Script to write (default: MODEL's name .py)."),
@@ -117,11 +120,17 @@ def scaffold(
             help="Fixed sizes for an input with dynamic dims (repeatable).",
         ),
     ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="Class names, one per line, in place of the model's or porter's."),
+    ] = None,
 ) -> None:
     """Write a standalone inference script for MODEL."""
     from porter.scaffold import scaffold_command
 
-    code = scaffold_command(model, postproc, output, force, channels, layout, check, input_shape)
+    code = scaffold_command(
+        model, postproc, output, force, channels, layout, check, input_shape, labels
+    )
     raise typer.Exit(code)
 
 
@@ -137,12 +146,13 @@ def check(
 
 
 @app.command()
+@_one_line_errors
 def postprocs() -> None:
-    """List the built-in postprocessors."""
-    from porter.postprocs import available
+    """List the model families porter writes scripts for (--postproc NAME)."""
+    from porter.families import available
 
-    for name, post in available().items():
-        print(f"{name:16} {post.summary}")
+    for name, family in available().items():
+        print(f"{name:16} {family.summary}")
 
 
 @app.command()

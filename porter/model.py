@@ -41,6 +41,9 @@ class Tensor:
     # The tensor's name inside the graph when the model exposes another name
     # (TFLite SignatureDef keys); None when they are the same.
     tensor_name: str | None = None
+    # For an output: the operator that computes it, looking through quantization and
+    # reshapes (e.g. "SOFTMAX", "Softmax"), when the reader can tell.
+    producer: str | None = None
 
     @property
     def runtime_name(self) -> str:
@@ -62,6 +65,13 @@ class ModelInfo:
     custom_operators: list[str] = field(default_factory=list)
     # The custom operators a stock runtime does not register: the model fails to load.
     unresolved_custom_operators: list[str] = field(default_factory=list)
+    # Class names the model carries (TFLite metadata's label file, ONNX metadata_props, an
+    # AI Hub bundle's labels.txt), and where they come from.
+    labels: list[str] | None = None
+    labels_source: str | None = None
+    # How an input's pixels become its values, when the model says so itself:
+    # {input name: {"mean": [...], "std": [...], "source": "..."}}, pixels in 0..255.
+    input_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -98,4 +108,6 @@ def _tensor_json(tensor: Tensor) -> dict[str, Any]:
     }
     if tensor.tensor_name is not None:
         doc["tensor_name"] = tensor.tensor_name
+    if tensor.producer is not None:
+        doc["producer"] = tensor.producer
     return doc

@@ -1,9 +1,10 @@
 """From a ModelInfo and the user's flags to one ScriptPlan that templates only render.
 
-Every decision about the generated script is taken here (which input is the image,
-its channels and layout, which output plays which role for the postprocessor, where
-the script finds its model), so the templates hold no logic beyond choosing between
-the branches the plan names.
+Every decision about the generated script is taken here: which input is the image, its
+channels and layout, which family decodes the outputs and which output plays which of its
+roles, how a photo fits the input and which values it takes, the labels, where the script
+finds its model. Templates hold no logic beyond choosing between the branches the plan
+names. The plan knows no family by name: families.py matches their descriptions.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from porter.errors import PorterError
+from porter.families import STUB, Family, Match, available, detect_family, match
+from porter.labels import resolve_labels
 from porter.layout import guess_layout
 from porter.model import ModelInfo, Tensor
-from porter.postprocs import Postproc
 
 RUNTIMES = {"tflite": "litert", "onnx": "onnxruntime"}
-_IMAGE_CHANNELS = {1: ("gray", "blue"), 3: ("rgb", "bgr")}
+_IMAGE_ORDERS = {1: ("gray", "blue"), 3: ("rgb", "bgr")}
 _NUMERIC = frozenset(
     {
         "uint8",
@@ -38,7 +40,7 @@ _NUMERIC = frozenset(
 )
 _QUANTIZED_IMAGE_TYPES = frozenset({"uint8", "int8", "uint16", "int16"})
 _FLOAT_TYPES = frozenset({"float16", "float32"})
-# What every generated script imports; a postprocessor's description adds its own.
+# What every generated script imports; a family's description adds its own.
 _BASE_IMPORTS = frozenset(
     {"argparse", "contextlib", "hashlib", "json", "math", "os", "re", "sys", "time"}
 )
@@ -50,11 +52,12 @@ _RUNTIME_IMPORTS = {"tflite": frozenset({"tempfile"}), "onnx": frozenset()}
 class ScaffoldOptions:
     model_arg: str  # the model path exactly as the user gave it
     output_arg: str
-    postproc: str = "none"
+    postproc: str | None = None  # a family forced by --postproc; None: detect it
     channels: str | None = None
     layout: str | None = None
     # --input-shape NAME=D0,D1,...: fixed sizes for an input's dynamic dims.
     input_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    labels_arg: str | None = None  # --labels FILE, as the user gave it
 
 
 @dataclass
@@ -76,6 +79,11 @@ class ImagePlan:
     layout: str
     channel_order: str
     allowed_orders: list[str]
+    fit: dict[str, Any]  # {"kind": "stretch" | "letterbox" | "resize_crop", ...}
+    # Pixel p (0..255) becomes (p - mean) / std, per channel.
+    mean: list[float]
+    std: list[float]
+    values_source: str  # where mean / std come from, said in the script and by scaffold
 
 
 @dataclass
@@ -93,24 +101,26 @@ class ScriptPlan:
     other_inputs: list[str]
     # Shapes the script sets on inputs with dynamic dims before running.
     input_shapes: dict[str, list[int]]
-    postproc: dict[str, Any]
+    family: dict[str, Any]
+    labels: list[str] | None
+    labels_source: str | None
     outputs_doc: str
     imports: list[str]  # standard-library modules the script imports
     typing_names: list[str]  # what it imports from typing
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what scaffold says it chose, and why
 
     def context(self) -> dict[str, Any]:
         """What the templates see: plain dicts, lists and scalars."""
         return {"plan": asdict(self)}
 
 
-def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> ScriptPlan:
+def make_plan(info: ModelInfo, options: ScaffoldOptions) -> ScriptPlan:
     """Decide everything the generated script needs, or say precisely why it cannot."""
-    model_path = options.model_arg
     for tensor in info.inputs + info.outputs:
         if tensor.dtype not in _NUMERIC:
             raise PorterError(
-                model_path,
+                options.model_arg,
                 f"tensor {tensor.name!r} has type {tensor.dtype}; porter can only script "
                 "models whose inputs and outputs are numeric tensors",
             )
@@ -120,8 +130,17 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> 
         "unless the library that implements it is loaded"
         for name in info.unresolved_custom_operators
     ]
-    image = _image_plan(info, options, postproc, warnings)
-    roles = _resolve_roles(info, options, postproc, image)
+    image_tensor, layout = find_image_input(info, options)
+    image_dims = _image_dims(image_tensor, layout) if image_tensor is not None else None
+    found, notes = _choose_family(info, options, image_dims)
+    family = found.family if isinstance(found, Match) else available()[STUB]
+    image = None
+    if image_tensor is not None and family.image is not None:
+        image = _image_plan(info, options, family, image_tensor, layout, warnings)
+        notes.append(_describe_image(image))
+    labels = resolve_labels(info, family, found.dims if found else {}, options)
+    if labels.source:
+        notes.append(f"labels: {labels.source}")
     command = _command(options)
     return ScriptPlan(
         runtime=RUNTIMES[info.format],
@@ -129,7 +148,7 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> 
         model_path=_model_path_from_script(options),
         sha256=info.sha256,
         command=command,
-        docstring=_docstring(info, postproc, command, image is not None),
+        docstring=_docstring(info, family, command, image is not None),
         inputs=[_io(t) for t in info.inputs],
         outputs=[_io(t) for t in info.outputs],
         image=image,
@@ -139,21 +158,63 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions, postproc: Postproc) -> 
             for t in info.inputs
             if _given_shape(options, t) is not None
         },
-        postproc={
-            "name": postproc.name,
-            "template": postproc.template,
-            "reference": postproc.reference,
-            "draws": postproc.draws,
-            "roles": roles,
-            "options": [asdict(o) for o in postproc.options],
-            "defaults": {o.name: o.default for o in postproc.options},
-            "constants": dict(postproc.constants),
+        family={
+            "name": family.name,
+            "template": family.template,
+            "reference": family.reference,
+            "draws": family.draws,
+            "variant": found.variant.name if found else None,
+            "roles": _roles(info, found),
+            "dims": found.dims if found else {},
+            "options": [asdict(o) for o in family.options],
+            "defaults": {o.name: o.default for o in family.options},
+            "constants": dict(family.constants),
+            "shared": list(family.shared),
+            "uses_labels": family.labels is not None,
         },
+        labels=labels.names,
+        labels_source=labels.source,
         outputs_doc=_outputs_doc(info),
-        imports=sorted(_BASE_IMPORTS | set(postproc.imports) | _RUNTIME_IMPORTS[info.format]),
+        imports=sorted(_BASE_IMPORTS | set(family.imports) | _RUNTIME_IMPORTS[info.format]),
         typing_names=sorted(_BASE_TYPING | ({"NamedTuple"} if image else set())),
         warnings=warnings,
+        notes=notes,
     )
+
+
+def _choose_family(
+    info: ModelInfo, options: ScaffoldOptions, image_dims: dict[str, int] | None
+) -> tuple[Match | None, list[str]]:
+    """The family --postproc names (refused with the reason when it does not fit), else the
+    one that fits best, else the stub; and what to say about the choice."""
+    families = available()
+    if options.postproc is not None:
+        if options.postproc == STUB:
+            return None, [f"family: {STUB} (forced with --postproc)"]
+        found = match(families[options.postproc], info, image_dims)
+        if not isinstance(found, Match):
+            raise PorterError(options.model_arg, f"{options.postproc}: {found.reason}")
+        return found, [f"family: {found.family.name} (forced with --postproc); {found.why}"]
+    detection = detect_family(info, image_dims)
+    if detection.chosen is None:
+        close = "; ".join(f"{m.family.name}: {m.reason}" for m in detection.misses[:3])
+        return None, [f"family: {STUB} (a stub to fill in): no family fits. Closest: {close}"]
+    chosen = detection.chosen
+    note = f"family: {chosen.family.name}, detected from {chosen.why}"
+    if detection.others:
+        note += f" (also fits, less well: {', '.join(m.family.name for m in detection.others)})"
+    return chosen, [note]
+
+
+def _roles(info: ModelInfo, found: Match | None) -> dict[str, dict[str, Any]]:
+    """Each role's output: name, the form its shape matched, shape, and producing operator."""
+    if found is None:
+        return {}
+    by_name = {t.name: t for t in info.outputs}
+    return {
+        role: {**assigned, "producer": by_name[assigned["name"]].producer}
+        for role, assigned in found.roles.items()
+    }
 
 
 def find_tensor(tensors: list[Tensor], name: str) -> Tensor | None:
@@ -162,6 +223,34 @@ def find_tensor(tensors: list[Tensor], name: str) -> Tensor | None:
         if name in (tensor.name, tensor.tensor_name):
             return tensor
     return None
+
+
+def find_image_input(info: ModelInfo, options: ScaffoldOptions) -> tuple[Tensor | None, str | None]:
+    """The first 4-D input with 1 or 3 channels in a known layout: the image."""
+    for tensor in info.inputs:
+        if len(tensor.shape) != 4 or tensor.dtype not in _QUANTIZED_IMAGE_TYPES | _FLOAT_TYPES:
+            continue
+        layout = _image_layout(tensor, options)
+        if layout is None:
+            continue
+        channel_axis, h_axis, w_axis = (3, 1, 2) if layout == "NHWC" else (1, 2, 3)
+        if tensor.shape[channel_axis] not in _IMAGE_ORDERS:
+            continue
+        if tensor.shape[h_axis] is None or tensor.shape[w_axis] is None:
+            example = ",".join("N" if d is None else str(d) for d in tensor.shape)
+            raise PorterError(
+                options.model_arg,
+                f"input {tensor.name!r} has dynamic spatial dims {list(tensor.dims)}; "
+                f"fix them with --input-shape {tensor.name}={example} (N: the size to use)",
+            )
+        return tensor, layout
+    return None, None
+
+
+def _image_dims(tensor: Tensor, layout: str | None) -> dict[str, int]:
+    height, width, channels = (1, 2, 3) if layout == "NHWC" else (2, 3, 1)
+    shape = tensor.shape
+    return {"IH": int(shape[height]), "IW": int(shape[width]), "IC": int(shape[channels])}
 
 
 def _given_shape(options: ScaffoldOptions, tensor: Tensor) -> tuple[int, ...] | None:
@@ -232,122 +321,89 @@ def _image_layout(tensor: Tensor, options: ScaffoldOptions) -> str | None:
 
 
 def _image_plan(
-    info: ModelInfo, options: ScaffoldOptions, postproc: Postproc, warnings: list[str]
-) -> ImagePlan | None:
-    """The first 4-D input with 1 or 3 channels in a known layout is the image."""
-    for tensor in info.inputs:
-        if len(tensor.shape) != 4:
-            continue
-        layout = _image_layout(tensor, options)
-        if layout is None:
-            continue
-        channel_axis, h_axis, w_axis = (3, 1, 2) if layout == "NHWC" else (1, 2, 3)
-        channels = tensor.shape[channel_axis]
-        if channels not in _IMAGE_CHANNELS:
-            continue
-        height, width = tensor.shape[h_axis], tensor.shape[w_axis]
-        if height is None or width is None:
-            example = ",".join("N" if d is None else str(d) for d in tensor.shape)
-            raise PorterError(
-                options.model_arg,
-                f"input {tensor.name!r} has dynamic spatial dims {list(tensor.dims)}; "
-                f"fix them with --input-shape {tensor.name}={example} (N: the size to use)",
-            )
-        if tensor.dtype not in _QUANTIZED_IMAGE_TYPES | _FLOAT_TYPES:
-            continue
-        if postproc.image_channels is not None and channels != postproc.image_channels:
-            raise PorterError(
-                options.model_arg,
-                f"postprocessor {postproc.name} expects a {postproc.image_channels}-channel "
-                f"image input; {tensor.name!r} has {channels}",
-            )
-        allowed = list(_IMAGE_CHANNELS[channels])
-        if postproc.allowed_channels:
-            allowed = [c for c in allowed if c in postproc.allowed_channels]
-        order = options.channels or postproc.default_channels or allowed[0]
-        if order not in allowed:
-            raise PorterError(
-                options.model_arg,
-                f"--channels {order} does not fit input {tensor.name!r} with {channels} "
-                f"channel(s); choose one of: {', '.join(allowed)}",
-            )
-        quant = tensor.quantization
-        if quant is None and tensor.dtype not in _FLOAT_TYPES:
-            warnings.append(
-                f"input {tensor.name!r} is {tensor.dtype} without quantization parameters; "
-                "the script feeds raw 0..255 pixel values"
-            )
-        if quant is not None and quant.per_channel:
-            raise PorterError(
-                options.model_arg,
-                f"input {tensor.name!r} is quantized per channel; porter only plans "
-                "per-tensor input quantization",
-            )
-        return ImagePlan(
-            name=tensor.name,
-            height=int(height),
-            width=int(width),
-            channels=int(channels),
-            layout=layout,
-            channel_order=order,
-            allowed_orders=allowed,
-        )
-    if postproc.image_channels is not None:
+    info: ModelInfo,
+    options: ScaffoldOptions,
+    family: Family,
+    tensor: Tensor,
+    layout: str | None,
+    warnings: list[str],
+) -> ImagePlan:
+    assert family.image is not None and layout is not None
+    dims = _image_dims(tensor, layout)
+    channels = dims["IC"]
+    allowed = [
+        o for o in (family.image.orders or _IMAGE_ORDERS[channels]) if o in _IMAGE_ORDERS[channels]
+    ]
+    allowed = allowed or list(_IMAGE_ORDERS[channels])
+    order = options.channels or allowed[0]
+    if order not in allowed:
         raise PorterError(
             options.model_arg,
-            f"postprocessor {postproc.name} needs an image input with "
-            f"{postproc.image_channels} channel(s) in a known layout; none found "
-            "(pass --layout NHWC or NCHW if the layout is ambiguous)",
+            f"--channels {order} does not fit input {tensor.name!r} with {channels} "
+            f"channel(s) ({family.name}); choose one of: {', '.join(allowed)}",
         )
-    return None
-
-
-def _resolve_roles(
-    info: ModelInfo, options: ScaffoldOptions, postproc: Postproc, image: ImagePlan | None
-) -> dict[str, dict[str, Any]]:
-    """Which output plays each role the postprocessor needs: by name, then by shape."""
-    if not postproc.outputs:
-        return {}
-    layout = (
-        options.layout
-        or (image.layout if image else None)
-        or ("NHWC" if info.format == "tflite" else "NCHW")
+    quant = tensor.quantization
+    if quant is None and tensor.dtype not in _FLOAT_TYPES:
+        warnings.append(
+            f"input {tensor.name!r} is {tensor.dtype} without quantization parameters; "
+            "the script feeds raw 0..255 pixel values"
+        )
+    if quant is not None and quant.per_channel:
+        raise PorterError(
+            options.model_arg,
+            f"input {tensor.name!r} is quantized per channel; porter only plans "
+            "per-tensor input quantization",
+        )
+    values = info.input_values.get(tensor.name)
+    if values is not None:
+        mean, std, source = values["mean"], values["std"], values["source"]
+    else:
+        mean, std = family.image.values["mean"], family.image.values["std"]
+        source = "AI Hub's contract for its exports (normalisation, if any, inside the model)"
+    if len(mean) not in (1, channels):
+        raise PorterError(
+            options.model_arg,
+            f"input {tensor.name!r}: {len(mean)} normalisation values for {channels} channel(s)",
+        )
+    fit = dict(family.image.fit)
+    if fit["kind"] == "resize_crop" and "resize" not in fit:
+        # torchvision's Resize before the crop, in proportion (256 for 224, 342 for 299).
+        low, high = fit.get("resize_ratio", [256, 224])
+        fit["resize"] = round(min(dims["IH"], dims["IW"]) * low / high)
+    return ImagePlan(
+        name=tensor.name,
+        height=dims["IH"],
+        width=dims["IW"],
+        channels=channels,
+        layout=layout,
+        channel_order=order,
+        allowed_orders=allowed,
+        fit=fit,
+        mean=[float(m) for m in (mean * channels if len(mean) == 1 else mean)],
+        std=[float(s) for s in (std * channels if len(std) == 1 else std)],
+        values_source=source,
     )
-    channel_axis = 3 if layout == "NHWC" else 1
-    candidates = [t for t in info.outputs if len(t.shape) == 4]
-    roles: dict[str, dict[str, Any]] = {}
-    taken: set[str] = set()
-    for need in postproc.outputs:
-        fitting = [
-            t for t in candidates if t.shape[channel_axis] == need.channels and t.name not in taken
-        ]
-        by_name = [
-            t for t in fitting if need.role in {t.name.lower(), (t.tensor_name or "").lower()}
-        ]
-        containing = [t for t in fitting if need.role in t.name.lower()]
-        chosen = by_name or containing or fitting
-        if len(chosen) != 1:
-            found = ", ".join(f"{t.name} {list(t.dims)}" for t in info.outputs) or "none"
-            problem = "no output" if not chosen else "several outputs"
-            raise PorterError(
-                options.model_arg,
-                f"postprocessor {postproc.name}: {problem} fit its {need.role!r} output "
-                f"({need.channels} channel(s) on axis {channel_axis}, {layout}); outputs: {found}",
-            )
-        tensor = chosen[0]
-        taken.add(tensor.name)
-        roles[need.role] = {"name": tensor.name, "channel_axis": channel_axis}
-    grids = {
-        tuple(d for i, d in enumerate(t.shape) if i not in (0, channel_axis))
-        for t in info.outputs
-        if t.name in taken
-    }
-    if len(grids) != 1:
-        raise PorterError(
-            options.model_arg,
-            f"postprocessor {postproc.name}: its outputs do not share one spatial grid",
-        )
-    return roles
+
+
+def _describe_image(image: ImagePlan) -> str:
+    fit = image.fit["kind"]
+    if fit == "resize_crop":
+        fit = f"shorter side to {image.fit['resize']} then a centre crop"
+    elif fit == "letterbox":
+        fit = f"letterbox (padding {image.fit.get('pad', 0)}, centred)"
+    values = _values_text(image.mean, image.std)
+    return (
+        f"image: input {image.name!r} {image.height}x{image.width}x{image.channels} "
+        f"{image.layout}, {image.channel_order}; fit: {fit}; values: {values} "
+        f"(from {image.values_source})"
+    )
+
+
+def _values_text(mean: list[float], std: list[float]) -> str:
+    if len(set(mean)) == 1 and len(set(std)) == 1:
+        low, high = (0 - mean[0]) / std[0], (255 - mean[0]) / std[0]
+        return f"{low:g}..{high:g}"
+    return f"(p - {mean}) / {std}"
 
 
 def _model_path_from_script(options: ScaffoldOptions) -> str:
@@ -363,7 +419,7 @@ def _model_path_from_script(options: ScaffoldOptions) -> str:
 
 def _command(options: ScaffoldOptions) -> str:
     parts = ["porter", "scaffold", options.model_arg]
-    if options.postproc != "none":
+    if options.postproc is not None:
         parts += ["--postproc", options.postproc]
     if options.channels:
         parts += ["--channels", options.channels]
@@ -371,13 +427,15 @@ def _command(options: ScaffoldOptions) -> str:
         parts += ["--layout", options.layout]
     for name, shape in options.input_shapes:
         parts += ["--input-shape", f"{name}={','.join(map(str, shape))}"]
+    if options.labels_arg:
+        parts += ["--labels", options.labels_arg]
     parts += ["-o", options.output_arg]
     return shlex.join(parts)
 
 
-def _docstring(info: ModelInfo, postproc: Postproc, command: str, has_image: bool) -> str:
+def _docstring(info: ModelInfo, family: Family, command: str, has_image: bool) -> str:
     runtime = {"tflite": "LiteRT", "onnx": "ONNX Runtime"}[info.format]
-    what = "Inference" if postproc.name == "none" else f"{postproc.name} inference"
+    what = "Inference" if family.name == STUB else f"{family.name} inference"
     lines = [
         f"{what} for {info.file} on {runtime}, on the CPU or a Qualcomm NPU.",
         "",
@@ -387,8 +445,8 @@ def _docstring(info: ModelInfo, postproc: Postproc, command: str, has_image: boo
         "",
         f"    {command}",
     ]
-    if postproc.reference:
-        lines += ["", f"Pre- and postprocessing follow {postproc.reference}."]
+    if family.reference:
+        lines += ["", f"Pre- and postprocessing follow {family.reference}."]
     run = "--image photo.jpg" if has_image else "--input NAME=FILE.npy"
     call = "pipeline.infer(Image.open('photo.jpg'))" if has_image else "pipeline.infer(inputs)"
     lines += [
@@ -400,9 +458,9 @@ def _docstring(info: ModelInfo, postproc: Postproc, command: str, has_image: boo
 
 
 def _outputs_doc(info: ModelInfo) -> str:
-    """The stub's postprocess() docstring: every output the user has to decode."""
+    """The stub's Decoder docstring: every output the user has to decode."""
     lines = ["Turn the model's outputs into results. TODO: write this for your model.", ""]
-    lines.append("`outputs` maps each output name to its values, dequantized to float32:")
+    lines.append("`raw` maps each output name to its values as the runtime gives them:")
     lines.append("")
     for t in info.outputs:
         text = f"- {t.name!r} {list(t.dims)} {t.dtype}"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from porter.describe import describe_model
 from porter.errors import PorterError
+from porter.families import available
 from porter.plan import ScaffoldOptions, make_plan
-from porter.postprocs import available
 from porter.render import render_script
 from porter.writer import diff_against, write_atomic
 
@@ -19,51 +19,56 @@ LAYOUTS = ("NHWC", "NCHW")
 
 
 def generate(options: ScaffoldOptions, model_file: Path | None = None) -> tuple[str, list[str]]:
-    """The script text for `options`, and the plan's warnings.
+    """The script text for `options`, and what scaffold says about it (warnings, then the
+    plan it chose, as lines).
 
     `model_file` is where the model is read from when that is not options.model_arg
     (porter check reads it relative to the script; the text records model_arg).
     """
-    postprocs = available()
-    if options.postproc not in postprocs:
+    families = available()
+    if options.postproc is not None and options.postproc not in families:
         raise PorterError(
             None,
-            f"unknown postprocessor {options.postproc!r}; choose one of: {', '.join(postprocs)}",
+            f"unknown postprocessor {options.postproc!r}; choose one of: {', '.join(families)}",
         )
     if options.channels is not None and options.channels not in CHANNELS:
         raise PorterError(None, f"--channels must be one of {', '.join(CHANNELS)}")
     if options.layout is not None and options.layout not in LAYOUTS:
         raise PorterError(None, f"--layout must be NHWC or NCHW, not {options.layout!r}")
     info = describe_model(model_file or options.model_arg)
-    plan = make_plan(info, options, postprocs[options.postproc])
-    return render_script(plan), plan.warnings
+    plan = make_plan(info, options)
+    said = [f"warning: {w}" for w in plan.warnings] + plan.notes
+    return render_script(plan), said
 
 
 def scaffold_command(
     model: Path,
-    postproc: str,
+    postproc: str | None,
     output: Path | None,
     force: bool,
     channels: str | None,
     layout: str | None,
     check: bool,
     input_shapes: list[str] | None = None,
+    labels: Path | None = None,
 ) -> int:
     output = output if output is not None else Path(model.stem + ".py")
     options = ScaffoldOptions(
         model_arg=str(model),
         output_arg=str(output),
-        postproc=postproc,
+        postproc=postproc.lower() if postproc else None,
         channels=channels.lower() if channels else None,
         layout=layout.upper() if layout else None,
         input_shapes=parse_input_shapes(input_shapes or []),
+        labels_arg=str(labels) if labels is not None else None,
     )
-    text, warnings = generate(options)
-    for warning in warnings:
-        print(f"porter: warning: {warning}", file=sys.stderr)
+    text, said = generate(options)
     if check:
         return _report_diff(output, text)
     write_atomic(output, text, force)
+    # Said once the file is written, so that a failure is the one line it prints.
+    for line in said:
+        print(f"porter: {line}", file=sys.stderr)
     print(f"porter: wrote {output}", file=sys.stderr)
     return 0
 
@@ -152,6 +157,7 @@ def _parse_command(script: Path, words: list[str]) -> ScaffoldOptions:
         "--postproc": "postproc",
         "--channels": "channels",
         "--layout": "layout",
+        "--labels": "labels",
         "-o": "output",
         "--output": "output",
     }
@@ -172,8 +178,9 @@ def _parse_command(script: Path, words: list[str]) -> ScaffoldOptions:
     return ScaffoldOptions(
         model_arg=positional[0],
         output_arg=values["output"],
-        postproc=values.get("postproc", "none"),
+        postproc=values.get("postproc"),
         channels=values.get("channels"),
         layout=values.get("layout"),
         input_shapes=parse_input_shapes(shapes),
+        labels_arg=values.get("labels"),
     )

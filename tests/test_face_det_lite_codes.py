@@ -131,7 +131,7 @@ def test_decoder_on_codes_equals_decoder_on_floats(script):
     floats = {name: dequantized(values, *params[name]) for name, values in raw.items()}
     geometry = script.Geometry(1280, 960, 0.5, 0.5)
     for nms_iou in (-1, 0.2):
-        decoder = script.Decoder(output_specs, {"threshold": 0.55, "nms_iou": nms_iou})
+        decoder = script.Decoder(output_specs, {"threshold": 0.55, "nms_iou": nms_iou}, [])
         from_codes = decoder(raw, geometry)
         assert from_codes == decoder(floats, geometry)
         assert from_codes["detections"]
@@ -150,13 +150,17 @@ def test_decoder_on_codes_equals_decoder_on_floats(script):
     ],
 )
 def test_pixel_table_equals_the_float_arithmetic(script, dtype, scale, zero_point):
-    """Every pixel value, through the table (and its steps), as round(p / 255 / s + zp)."""
+    """Every pixel value, through the table (and its steps), as AI Hub's pipeline makes it:
+    ToTensor's float32 p / 255, then its runtime wrapper's rint(float64(v) / scale) + zp,
+    clipped (qai_hub_models/utils/runtime_torch_wrapper.py)."""
     spec = {"dtype": dtype, "quantization": {"scale": [scale], "zero_point": [zero_point]}}
     table = script.PixelTable(spec)
     pixels = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1)
     limits = np.iinfo(dtype)
-    values = pixels.astype(np.float32) * np.float32(1.0 / (255.0 * scale))
-    expected = np.clip(np.rint(values + np.float32(zero_point)), limits.min, limits.max)
+    unit = pixels.astype(np.float32) / np.float32(255)
+    expected = np.clip(
+        np.rint(unit.astype(np.float64) / scale) + zero_point, limits.min, limits.max
+    )
     got = table(pixels)
     assert got.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(got, expected.astype(dtype))
@@ -167,4 +171,4 @@ def test_pixel_table_equals_the_float_arithmetic(script, dtype, scale, zero_poin
 def test_pixel_table_for_float_inputs(script):
     table = script.PixelTable({"dtype": "float32", "quantization": None})
     pixels = np.arange(256, dtype=np.uint8)
-    np.testing.assert_array_equal(table(pixels), pixels.astype(np.float32) * np.float32(1 / 255))
+    np.testing.assert_array_equal(table(pixels), pixels.astype(np.float32) / np.float32(255))

@@ -483,7 +483,7 @@ def postprocess(module, outputs, image_size, nms_iou) -> dict:
     """The script's Decoder on these outputs, for a photo of `image_size` stretched to the
     input (nms_iou None: off)."""
     specs = {spec["name"]: spec for spec in module.EXPECTED_OUTPUTS}
-    decoder = module.Decoder(specs, {"threshold": THRESHOLD, "nms_iou": nms_iou})
+    decoder = module.Decoder(specs, {"threshold": THRESHOLD, "nms_iou": nms_iou}, [])
     width, height = image_size
     scale = (module.INPUT_WIDTH / width, module.INPUT_HEIGHT / height)
     return decoder(outputs, module.Geometry(width, height, *scale))

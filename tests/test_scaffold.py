@@ -112,6 +112,7 @@ def test_generated_scripts_import_only_numpy_pillow_and_runtime(scripted):
         "contextlib",
         "functools",
         "hashlib",
+        "tempfile",
         "math",
         "mmap",
         "os",

@@ -210,7 +210,7 @@ def test_layout_contradicting_the_model_is_refused(tmp_path):
 
 
 def test_no_output_option_where_nothing_is_drawn(tmp_path):
-    script = ROOT / "generated" / "classifier_sample.py"
+    script = ROOT / "generated" / "classifier_sample_stub.py"
     photo = tmp_path / "p.png"
     Image.new("RGB", (64, 64)).save(photo)
     ran = script_run(script, "--image", str(photo), "--output", str(tmp_path / "o.png"))

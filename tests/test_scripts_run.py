@@ -143,14 +143,29 @@ def test_nms_removes_duplicates(photos):
 @pytest.mark.parametrize(
     ("colour", "index"), [((230, 25, 25), 2), ((25, 50, 230), 4), ((250, 250, 250), 1)]
 )
-def test_colour_classifier_stub(tmp_path, script, model, layout, colour, index):
-    """The stub reports the best entries of a 1-D score vector: the photo's colour wins."""
+def test_colour_classifier(tmp_path, script, model, layout, colour, index):
+    """The classification family reports the best classes with the names the model
+    carries in its metadata: the photo's colour wins."""
     image = tmp_path / "solid.png"
     Image.new("RGB", (100, 60), colour).save(image)
     doc = run_json(GENERATED / script, "--model", str(SAMPLES / model), "--image", str(image))
+    best = doc["classes"][0]
+    assert best["index"] == index
+    assert best["label"] == ["black", "white", "red", "green", "blue"][index]
+    assert len(doc["classes"]) == 5 and 0 < best["score"] <= 1
+
+
+def test_stub_reports_each_output(tmp_path):
+    """The stub (forced here) reports the best entries of a 1-D score vector."""
+    image = tmp_path / "red.png"
+    Image.new("RGB", (100, 60), (230, 25, 25)).save(image)
+    model = SAMPLES / "classifier_sample.tflite"
+    doc = run_json(
+        GENERATED / "classifier_sample_stub.py", "--model", str(model), "--image", str(image)
+    )
     scores = doc["outputs"]["scores"]
     assert scores["shape"] == [1, 10]
-    assert scores["top"][0][0] == index
+    assert scores["top"][0][0] == 2
 
 
 def test_self_check_refuses_another_model(photos):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,11 @@ _Q_DOMAINS = frozenset({"", "ai.onnx", "com.microsoft"})
 _TYPE_NAMES = {"FLOAT": "float32", "DOUBLE": "float64"}
 _INTEGER_TYPES = frozenset({"uint8", "int8", "uint16", "int16", "int32", "uint32", "int4", "uint4"})
 _FLOAT_TYPES = frozenset({"float32", "float16", "bfloat16", "float64"})
+_MAX_NAMES_TEXT = 4 * 1024 * 1024
+# Operators that pass values through: the producer of an output is looked for behind them.
+_PASS_THROUGH = frozenset(
+    {"QuantizeLinear", "DequantizeLinear", "Reshape", "Squeeze", "Flatten", "Cast", "Identity"}
+)
 
 
 class CorruptModel(Exception):
@@ -54,7 +61,10 @@ class _Describer:
         inputs = [
             self.tensor(vi, is_input=True) for vi in self.graph.input if vi.name not in initializers
         ]
-        outputs = [self.tensor(vi, is_input=False) for vi in self.graph.output]
+        outputs = [
+            replace(self.tensor(vi, is_input=False), producer=self.producer_of(vi.name))
+            for vi in self.graph.output
+        ]
         operators: Counter[str] = Counter()
         custom: set[str] = set()
         for node in _all_nodes(self.graph):
@@ -69,6 +79,7 @@ class _Describer:
                 f"custom operator {name!r}: the stock onnxruntime cannot run this model "
                 "unless a library registers its domain"
             )
+        labels, labels_source = self.carried_labels()
         return ModelInfo(
             format="onnx",
             inputs=inputs,
@@ -76,6 +87,8 @@ class _Describer:
             operators=dict(sorted(operators.items())),
             custom_operators=sorted(custom),
             unresolved_custom_operators=sorted(custom),
+            labels=labels,
+            labels_source=labels_source,
             metadata=self.metadata(),
             warnings=self.warnings,
             **info,
@@ -103,6 +116,39 @@ class _Describer:
             layout=layout,
             quantization=quant,
         )
+
+    def carried_labels(self) -> tuple[list[str] | None, str | None]:
+        """Class names in metadata_props: Ultralytics' `names` (a Python dict literal,
+        {0: 'person', ...}), or one name per line under `labels`."""
+        props = {p.key: p.value for p in self.model.metadata_props}
+        if "names" in props:
+            try:
+                names = ast.literal_eval(props["names"][:_MAX_NAMES_TEXT])
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                names = None
+            if isinstance(names, dict) and names:
+                keys = sorted(k for k in names if isinstance(k, int))
+                if keys == list(range(len(names))):
+                    return [
+                        str(names[k]) for k in keys
+                    ], "the model's metadata (Ultralytics' names)"
+            self.warnings.append("metadata 'names' is not a {0: 'name', ...} dict; not used")
+        if "labels" in props:
+            found = [line.strip() for line in props["labels"].splitlines() if line.strip()]
+            if found:
+                return found, "the model's metadata (labels)"
+        return None, None
+
+    def producer_of(self, name: str) -> str | None:
+        """The node computing `name`, looking through quantization and reshapes."""
+        for _ in range(8):
+            node = self.producer.get(name)
+            if node is None:
+                return None
+            if node.op_type not in _PASS_THROUGH or not node.input:
+                return node.op_type
+            name = node.input[0]
+        return None
 
     def input_quantization(self, name: str, dtype: str) -> Quantization | None:
         for node in self.consumers.get(name, []):

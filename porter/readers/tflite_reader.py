@@ -7,6 +7,7 @@ a model of any size costs a few page faults, not its size in memory.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict, replace
 from typing import Any
 
 from tflite.BuiltinOperator import BuiltinOperator
@@ -15,6 +16,7 @@ from tflite.TensorType import TensorType
 
 from porter.layout import guess_layout
 from porter.model import ModelInfo, Quantization, Tensor
+from porter.readers.tflite_metadata import read_label_file, read_metadata
 
 _BUILTIN_NAMES = {value: name for name, value in vars(BuiltinOperator).items() if name.isupper()}
 _TYPE_NAMES = {value: name.lower() for name, value in vars(TensorType).items() if name.isupper()}
@@ -33,6 +35,8 @@ _RESOLVED_CUSTOM_OPS = frozenset(
 )
 _BINARY_METADATA = frozenset({"TFLITE_METADATA", "CONVERSION_METADATA"})
 _MAX_TEXT_METADATA = 64 * 1024
+_MAX_FLATBUFFER_METADATA = 1024 * 1024
+_MAX_LABEL_FILE = 4 * 1024 * 1024
 
 
 class CorruptModel(Exception):
@@ -82,7 +86,13 @@ class _Reader:
             self.tensor(subgraph, i, n_tensors, out_names, is_input=False)
             for i in self.indices(subgraph.OutputsLength(), subgraph.Outputs)
         ]
-        operators, custom = self.operators(n_subgraphs)
+        operators, custom, producers = self.operators(n_subgraphs, sub_index)
+        outputs = [
+            replace(t, producer=_producer(index, producers))
+            for t, index in zip(
+                outputs, self.indices(subgraph.OutputsLength(), subgraph.Outputs), strict=True
+            )
+        ]
         unresolved = sorted(set(custom) - _RESOLVED_CUSTOM_OPS)
         for name in unresolved:
             self.warnings.append(
@@ -90,6 +100,7 @@ class _Reader:
                 "this model unless a library registers it"
             )
         metadata = self.metadata(n_subgraphs, signature)
+        labels, labels_source, input_values = self.carried(inputs, metadata)
         return ModelInfo(
             format="tflite",
             inputs=inputs,
@@ -97,6 +108,9 @@ class _Reader:
             operators=operators,
             custom_operators=sorted(set(custom)),
             unresolved_custom_operators=unresolved,
+            labels=labels,
+            labels_source=labels_source,
+            input_values=input_values,
             metadata=metadata,
             warnings=self.warnings,
             **info,
@@ -186,7 +200,9 @@ class _Reader:
         axis = int(q.QuantizedDimension()) if n_scale > 1 else None
         return Quantization(scale=scales, zero_point=zero_points, axis=axis)
 
-    def operators(self, n_subgraphs: int) -> tuple[dict[str, int], list[str]]:
+    def operators(
+        self, n_subgraphs: int, main: int
+    ) -> tuple[dict[str, int], list[str], dict[int, tuple[str, list[int]]]]:
         model = self.model
         codes = []
         for j in range(self.count(model.OperatorCodesLength())):
@@ -199,28 +215,38 @@ class _Reader:
                 codes.append((_BUILTIN_NAMES.get(builtin, f"BUILTIN_{builtin}"), False))
         histogram: Counter[str] = Counter()
         custom: list[str] = []
+        producers: dict[int, tuple[str, list[int]]] = {}  # main subgraph: tensor -> op, inputs
         for s in range(n_subgraphs):
             subgraph = model.Subgraphs(s)
             for j in range(self.count(subgraph.OperatorsLength())):
-                index = int(subgraph.Operators(j).OpcodeIndex())
+                operator = subgraph.Operators(j)
+                index = int(operator.OpcodeIndex())
                 if not 0 <= index < len(codes):
                     raise CorruptModel(f"an operator names opcode {index}, which does not exist")
                 name, is_custom = codes[index]
                 histogram[name] += 1
                 if is_custom:
                     custom.append(name)
-        return dict(sorted(histogram.items())), custom
+                if s == main:
+                    inputs = self.indices(operator.InputsLength(), operator.Inputs)
+                    for out in self.indices(operator.OutputsLength(), operator.Outputs):
+                        producers[out] = (name, inputs)
+        return dict(sorted(histogram.items())), custom, producers
 
     def metadata(self, n_subgraphs: int, signature: dict[str, Any] | None) -> dict[str, Any]:
         model = self.model
         entries: dict[str, str] = {}
         min_runtime = None
         n_buffers = self.count(model.BuffersLength())
+        self.raw_entries: dict[str, bytes] = {}
         for j in range(self.count(model.MetadataLength())):
             entry = model.Metadata(j)
             name = _text(entry.Name())
             index = int(entry.Buffer())
-            data = self.buffer_bytes(index, n_buffers, _MAX_TEXT_METADATA + 1)
+            limit = _MAX_FLATBUFFER_METADATA if name == "TFLITE_METADATA" else _MAX_TEXT_METADATA
+            data = self.buffer_bytes(index, n_buffers, limit + 1)
+            if data is not None and len(data) <= limit:
+                self.raw_entries[name] = data
             if name == "min_runtime_version" and data is not None:
                 min_runtime = data.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
             entries[name] = _describe_blob(name, data, self.buffer_size(index, n_buffers))
@@ -233,6 +259,40 @@ class _Reader:
             "tflite_metadata": "TFLITE_METADATA" in entries,
             "entries": entries,
         }
+
+    def carried(
+        self, inputs: list[Tensor], metadata: dict[str, Any]
+    ) -> tuple[list[str] | None, str | None, dict[str, dict[str, Any]]]:
+        """Labels and input normalisation the model carries: TFLite metadata (its label file
+        in the zip appended to the model, NormalizationOptions), or a plain "labels" entry."""
+        labels: list[str] | None = None
+        source: str | None = None
+        values: dict[str, dict[str, Any]] = {}
+        described = read_metadata(self.raw_entries.get("TFLITE_METADATA", b""))
+        if described is not None:
+            metadata["tflite_metadata"] = {
+                "name": described.name,
+                "inputs": [asdict(t) for t in described.inputs],
+                "outputs": [asdict(t) for t in described.outputs],
+            }
+            for tensor, meta in zip(inputs, described.inputs, strict=False):
+                if meta.mean and meta.std and all(s != 0 for s in meta.std):
+                    values[tensor.name] = {
+                        "mean": meta.mean,
+                        "std": meta.std,
+                        "source": "the model's TFLite metadata (NormalizationOptions)",
+                    }
+            for meta in described.outputs:
+                for name in meta.label_files:
+                    found = read_label_file(self.buf, name, _MAX_LABEL_FILE)
+                    if found and labels is None:
+                        labels, source = found, f"the model's TFLite metadata ({name})"
+        if labels is None and "labels" in self.raw_entries:
+            text = self.raw_entries["labels"].decode("utf-8", "replace")
+            found = [line.strip() for line in text.splitlines() if line.strip()]
+            if found:
+                labels, source = found, "the model's metadata (labels)"
+        return labels, source, values
 
     def buffer_size(self, index: int, n_buffers: int) -> int:
         if not 0 <= index < n_buffers:
@@ -257,6 +317,21 @@ class _Reader:
             return b""
         start = buffer._tab.Vector(buffer._tab.Offset(4))
         return bytes(self.buf[start : start + min(length, limit)])
+
+
+# Operators that pass values through: the producer of an output is looked for behind them.
+_PASS_THROUGH = frozenset({"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SQUEEZE", "CAST"})
+
+
+def _producer(tensor: int, producers: dict[int, tuple[str, list[int]]]) -> str | None:
+    for _ in range(8):
+        if tensor not in producers:
+            return None
+        name, inputs = producers[tensor]
+        if name not in _PASS_THROUGH or not inputs:
+            return name
+        tensor = inputs[0]
+    return None
 
 
 def _text(raw: bytes | None) -> str:
