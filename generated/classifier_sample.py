@@ -112,7 +112,7 @@ def photo_channels(image: Image.Image, channels: str) -> Image.Image:
 RESIZE = 73
 
 
-def fit_photo(image: Image.Image) -> tuple[np.ndarray, Geometry]:
+def fit_photo(image: Image.Image, options: dict[str, Any]) -> tuple[np.ndarray, Geometry]:
     """The shorter side to RESIZE (the longer one truncated, as torchvision computes it),
     Pillow's bilinear filter, then the centre crop (offsets rounded half to even)."""
     width, height = image.size
@@ -244,10 +244,10 @@ class InputValues:
 
 
 def preprocess(
-    image: Image.Image, channels: str, values: InputValues
+    image: Image.Image, channels: str, values: InputValues, options: dict[str, Any]
 ) -> tuple[np.ndarray, Geometry]:
     """Photo to input tensor: channels, fit to the input's size, layout, the input's values."""
-    pixels, geometry = fit_photo(photo_channels(image, channels))
+    pixels, geometry = fit_photo(photo_channels(image, channels), options)
     return values(to_layout(pixels, channels)), geometry
 
 
@@ -389,6 +389,7 @@ class Pipeline:
         self, runner: Runner, channels: str, options: dict[str, Any], labels: list[str]
     ) -> None:
         self.runner = runner
+        self.options = options
         self.channels = channels
         self.input_values = InputValues(runner.input_spec(IMAGE_INPUT))
         self.decoder = Decoder({spec["name"]: spec for spec in runner.outputs}, options, labels)
@@ -407,7 +408,7 @@ class Pipeline:
         feeds = dict(inputs or {})
         if image is not None:
             feeds[IMAGE_INPUT], geometry = preprocess(
-                as_image(image), self.channels, self.input_values
+                as_image(image), self.channels, self.input_values, self.options
             )
         else:
             geometry = Geometry(INPUT_WIDTH, INPUT_HEIGHT, 1.0, 1.0)
@@ -952,6 +953,12 @@ def summarize(samples: list[float]) -> dict[str, float]:
     }
 
 
+def public(result: dict[str, Any]) -> dict[str, Any]:
+    """The results for JSON and the terminal: keys starting with "_" hold arrays (a mask, an
+    image) that only drawing and --save-* options use."""
+    return {key: value for key, value in result.items() if not key.startswith("_")}
+
+
 def json_safe(value: Any) -> Any:
     """JSON has no NaN or infinity: NaN becomes null, infinities the strings "inf"."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -1001,7 +1008,7 @@ def run(args: argparse.Namespace) -> None:
             "delegate": pipeline.runner.delegate,
             "runs": args.runs,
             "timings_ms": timings,
-            **result,
+            **public(result),
         }
         print(json.dumps(json_safe(document), indent=2, allow_nan=False))
         return

@@ -21,7 +21,7 @@ from porter.model import ModelInfo, Tensor
 from porter.resources import templates_dir
 
 OPTION_TYPES = ("float", "int", "str", "bool")
-FITS = ("stretch", "letterbox", "resize_crop", "none")
+FITS = ("stretch", "letterbox", "resize_crop", "box", "tile")
 STUB = "none"  # the family chosen when no other fits: prints statistics of every output
 
 
@@ -79,6 +79,8 @@ class Family:
     labels: dict[str, Any] | None  # {"count": "C", "datasets": {"1000": "imagenet"}, ...}
     extra_outputs: bool  # may the model have outputs no role takes
     shared: tuple[str, ...]  # templates/shared/NAME.py.j2 pieces its template uses
+    # Whether its template has write_results(result, options), for --save-* options.
+    writes: bool
 
 
 @dataclass
@@ -139,6 +141,7 @@ def _load(name: str, doc: dict[str, Any]) -> Family:
         "labels",
         "extra_outputs",
         "shared",
+        "writes",
     }
     unknown = set(doc) - known
     if unknown:
@@ -167,6 +170,7 @@ def _load(name: str, doc: dict[str, Any]) -> Family:
         labels=doc.get("labels"),
         extra_outputs=bool(doc.get("extra_outputs", False)),
         shared=tuple(_shared(doc.get("shared", []))),
+        writes=bool(doc.get("writes", False)),
     )
 
 

@@ -171,6 +171,7 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions) -> ScriptPlan:
             "constants": dict(family.constants),
             "shared": list(family.shared),
             "uses_labels": family.labels is not None,
+            "writes": family.writes,
         },
         labels=labels.names,
         labels_source=labels.source,
