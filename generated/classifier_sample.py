@@ -289,7 +289,9 @@ class Decoder:
                     "label": self.labels[index] if index < len(self.labels) else None,
                     "score": round(score, 6),
                 }
-                for index, score in zip(best.tolist(), probabilities[best].tolist(), strict=True)
+                for index, score in zip(
+                    best.tolist(), probabilities[best].astype(np.float64).tolist(), strict=True
+                )
             ]
         }
 

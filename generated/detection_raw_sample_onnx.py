@@ -351,8 +351,8 @@ class Decoder:
                     "label": self.labels[index] if index < len(self.labels) else None,
                 }
                 for box, score, index in zip(
-                    boxes.round(2).tolist(),
-                    scores.round(4).tolist(),
+                    boxes.astype(np.float64).round(2).tolist(),
+                    scores.astype(np.float64).round(4).tolist(),
                     classes.tolist(),
                     strict=True,
                 )
