@@ -625,6 +625,10 @@ def shape_fits(actual: list, expected: list) -> bool:
     return all(e is None or a is None or a == e for a, e in zip(actual, expected, strict=True))
 
 
+def model_source(path: Path) -> str:
+    return str(path)
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -719,6 +723,7 @@ class Runner:
         if not path.is_file():
             fail(f"{path}: no such model file")
         self.path = path
+        self.source = model_source(path)
         self.fallback_cpu = fallback_cpu
         ort = import_onnxruntime()
         self.delegate: dict[str, Any] = {"requested": delegate, "active": "cpu"}
@@ -743,7 +748,7 @@ class Runner:
         self.run_options.log_severity_level = 4  # errors become one line, not log spam
         args = [*self.session.get_inputs(), *self.session.get_outputs()]
         integers = [arg.name for arg in args if ONNX_TYPES.get(arg.type, "float")[0] in "ui"]
-        quantization = read_boundary_quantization(path) if integers else {}
+        quantization = read_boundary_quantization(path, self.source) if integers else {}
         self.inputs = [tensor_spec(arg, quantization) for arg in self.session.get_inputs()]
         self.outputs = [tensor_spec(arg, quantization) for arg in self.session.get_outputs()]
 
@@ -764,8 +769,8 @@ class Runner:
             session_options.add_session_config_entry("session.record_ep_graph_assignment_info", "1")
             providers = qnn_providers(ort, *qnn, session_options)
         if providers:
-            return ort.InferenceSession(str(self.path), session_options, providers=providers)
-        return ort.InferenceSession(str(self.path), session_options)
+            return ort.InferenceSession(self.source, session_options, providers=providers)
+        return ort.InferenceSession(self.source, session_options)
 
     def placement(self) -> dict[str, Any]:
         """Which execution provider each node landed on, as the session records it."""
@@ -842,26 +847,19 @@ def one_line(exc: BaseException) -> str:
 ONNX_ELEMENT_TYPES = {1: "<f4", 2: "u1", 3: "i1", 4: "<u2", 5: "<i2", 6: "<i4", 7: "<i8", 11: "<f8"}
 
 
-def read_boundary_quantization(path: Path) -> dict[str, dict]:
+def read_boundary_quantization(path: Path, source: str | bytes) -> dict[str, dict]:
     """{tensor name: {"scale", "zero_point", "axis"}} for the model's integer boundary."""
     import mmap
 
     try:
-        with (
-            open(path, "rb") as handle,
-            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
-        ):
-            graph = next((span for number, span in protobuf_fields(data) if number == 7), None)
-            if graph is None:
-                fail(f"{path}: no graph in the model file")
-            nodes, constants = [], {}
-            for number, span in protobuf_fields(data, *graph):
-                if number == 1:
-                    nodes.append(onnx_node(data, span, constants))
-                elif number == 5:
-                    name, values = onnx_tensor(data, span)
-                    if values is not None:
-                        constants[name] = values
+        if isinstance(source, bytes):
+            nodes, constants = read_graph(source)
+        else:
+            with (
+                open(source, "rb") as handle,
+                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
+            ):
+                nodes, constants = read_graph(data)
     except (OSError, ValueError, IndexError) as exc:
         fail(f"{path}: cannot read the quantization of its inputs and outputs ({one_line(exc)})")
     found = {}
@@ -887,6 +885,22 @@ def read_boundary_quantization(path: Path) -> dict[str, dict]:
             },
         )
     return found
+
+
+def read_graph(data: Any) -> tuple[list[tuple], dict[str, np.ndarray]]:
+    """The graph's nodes, and its small constants (initializers, Constant nodes) by name."""
+    graph = next((span for number, span in protobuf_fields(data) if number == 7), None)
+    if graph is None:
+        raise ValueError("no graph in the model file")
+    nodes, constants = [], {}
+    for number, span in protobuf_fields(data, *graph):
+        if number == 1:
+            nodes.append(onnx_node(data, span, constants))
+        elif number == 5:
+            name, values = onnx_tensor(data, span)
+            if values is not None:
+                constants[name] = values
+    return nodes, constants
 
 
 def protobuf_fields(data: Any, start: int = 0, end: int | None = None):
@@ -1256,6 +1270,9 @@ def main(argv: list[str] | None = None) -> int:
     except ScriptError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # stdout's reader went away (| head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

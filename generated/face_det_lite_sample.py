@@ -711,6 +711,10 @@ def shape_fits(actual: list, expected: list) -> bool:
     return all(e is None or a is None or a == e for a, e in zip(actual, expected, strict=True))
 
 
+def model_source(path: Path) -> str:
+    return str(path)
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -795,6 +799,7 @@ class Runner:
         if not path.is_file():
             fail(f"{path}: no such model file")
         self.path = path
+        self.source = model_source(path)
         self.threads = threads
         self.fallback_cpu = fallback_cpu
         self.litert = import_litert()
@@ -835,8 +840,9 @@ class Runner:
     def create(self, shapes: dict[int, list[int]] | None = None) -> Any:
         """An interpreter, inputs resized to `shapes`; its tensors allocated unless its
         input sizes are still unknown (dynamic dims and no `shapes`)."""
+        source = "model_content" if isinstance(self.source, bytes) else "model_path"
         kwargs: dict[str, Any] = {
-            "model_path": str(self.path),
+            source: self.source,
             "experimental_delegates": self.delegates,
             "num_threads": self.threads,
         }
@@ -1216,6 +1222,9 @@ def main(argv: list[str] | None = None) -> int:
     except ScriptError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # stdout's reader went away (| head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

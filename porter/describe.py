@@ -7,10 +7,13 @@ import mmap
 from pathlib import Path
 from typing import BinaryIO
 
+from porter.bundles import Bundle, input_values, open_bundle
 from porter.errors import PorterError
+from porter.labels import parse_labels
 from porter.model import ModelInfo
 
 _TFLITE_ID = b"TFL3"
+_ZIP_MAGIC = b"PK\x03\x04"
 _HASH_CHUNK = 1024 * 1024
 # Protobuf tags of ModelProto's fields 1-8 and 14 (ir_version, producer, graph, ...).
 _ONNX_FIRST_TAGS = frozenset(
@@ -33,9 +36,22 @@ def sniff_format(head: bytes) -> str | None:
 
 
 def describe_model(path: str | Path) -> ModelInfo:
-    """The one entry point from a path to a ModelInfo; every failure is a PorterError."""
+    """The one entry point from a path to a ModelInfo; every failure is a PorterError.
+
+    `path` is a model file, or an AI Hub bundle: its zip, or the folder it unpacks into.
+    """
     path = Path(path)
+    if path.is_dir():
+        return _describe_folder(path)
     _check_readable(path)
+    with path.open("rb") as handle:
+        if handle.read(4) == _ZIP_MAGIC:
+            return _describe_zip(path)
+    info = _describe_file(path)
+    return _with_bundle(info, path.parent, None)
+
+
+def _describe_file(path: Path) -> ModelInfo:
     with path.open("rb") as handle:
         size = path.stat().st_size
         if size == 0:
@@ -49,6 +65,53 @@ def describe_model(path: str | Path) -> ModelInfo:
             if fmt == "tflite":
                 return _read_tflite(path, buf, info)
     return _read_onnx(path, info)
+
+
+def _describe_folder(folder: Path) -> ModelInfo:
+    """An unpacked bundle: its one model, described as a file, with the bundle's metadata."""
+    bundle = open_bundle(folder)
+    model = folder / bundle.member
+    _check_readable(model)
+    return _with_bundle(_describe_file(model), folder, bundle)
+
+
+def _describe_zip(path: Path) -> ModelInfo:
+    """A bundle's zip, read in place: the model's bytes, the zip's sha256 and size."""
+    bundle = open_bundle(path)
+    data = bundle.model_bytes or b""
+    fmt = sniff_format(data[:64])
+    if fmt is None:
+        raise PorterError(path, f"{bundle.member}: {_unknown_format(data[:64])}")
+    with path.open("rb") as handle:
+        info = {"file": path.name, "sha256": _sha256(handle), "size_bytes": path.stat().st_size}
+    if fmt == "tflite":
+        described = _read_tflite(path, data, info)
+    else:
+        described = _read_onnx(path, info, data, bundle)
+    return _with_bundle(described, path.parent, bundle)
+
+
+def _with_bundle(info: ModelInfo, folder: Path, bundle: Bundle | None) -> ModelInfo:
+    """The bundle's metadata, labels and input values (a model's own come first); for a bare
+    model file, a labels.txt beside it."""
+    if bundle is None:
+        beside = folder / "labels.txt"
+        if info.labels is None and beside.is_file() and beside.stat().st_size < 16 * 1024**2:
+            info.labels = parse_labels(beside.read_text("utf-8", "replace"), beside)
+            info.labels_source = f"{beside.name} beside the model"
+        return info
+    info.bundle = {
+        "kind": bundle.kind,
+        "member": bundle.member,
+        "metadata_file": bundle.metadata_file,
+        "metadata": bundle.metadata,
+    }
+    if info.labels is None and bundle.labels is not None:
+        info.labels = bundle.labels
+        info.labels_source = f"the bundle's labels.txt ({bundle.path.name})"
+    for name, values in input_values(bundle).items():
+        info.input_values.setdefault(name, values)
+    return info
 
 
 def _check_readable(path: Path) -> None:
@@ -93,10 +156,14 @@ def _read_tflite(path: Path, buf: mmap.mmap, info: dict) -> ModelInfo:
         ) from None
 
 
-def _read_onnx(path: Path, info: dict) -> ModelInfo:
+def _read_onnx(
+    path: Path, info: dict, data: bytes | None = None, bundle: Bundle | None = None
+) -> ModelInfo:
     from porter.readers.onnx_reader import CorruptModel, read_onnx
 
     try:
+        if bundle is not None:
+            return read_onnx(path, info, data, bundle.member, bundle.members)
         return read_onnx(path, info)
     except CorruptModel as exc:
         raise PorterError(path, f"corrupt ONNX model: {exc}") from None
@@ -112,8 +179,6 @@ def _unknown_format(head: bytes) -> str:
         return "not a model: this is an HTML/XML page (a download that saved a web page?)"
     if text.startswith((b"{", b"[")):
         return "not a model: this looks like JSON text"
-    if head.startswith(b"PK\x03\x04"):
-        return "not a model: this is a zip archive (unpack it first)"
     if head.startswith(b"version https://git-lfs"):
         return "not a model: this is a Git LFS pointer (run git lfs pull)"
     return "unknown format: neither a TFLite flatbuffer (no TFL3 identifier) nor an ONNX protobuf"

@@ -72,6 +72,8 @@ class ModelInfo:
     # How an input's pixels become its values, when the model says so itself:
     # {input name: {"mean": [...], "std": [...], "source": "..."}}, pixels in 0..255.
     input_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # An AI Hub bundle's kind ("zip" / "folder"), the model's path in it and its metadata.
+    bundle: dict[str, Any] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -88,6 +90,7 @@ class ModelInfo:
             "operators": dict(sorted(self.operators.items())),
             "custom_operators": sorted(self.custom_operators),
             "metadata": self.metadata,
+            "bundle": self.bundle,
             "warnings": list(self.warnings),
         }
 

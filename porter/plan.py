@@ -91,6 +91,7 @@ class ScriptPlan:
     runtime: str
     model_file: str  # the model's file name
     model_path: str  # where the script looks for it, relative to the script's folder
+    model_member: str | None  # the model's path inside an AI Hub bundle's zip
     sha256: str
     command: str
     docstring: str
@@ -145,7 +146,8 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions) -> ScriptPlan:
     return ScriptPlan(
         runtime=RUNTIMES[info.format],
         model_file=info.file,
-        model_path=_model_path_from_script(options),
+        model_path=_model_path_from_script(options, info),
+        model_member=info.bundle["member"] if info.bundle and info.bundle["kind"] == "zip" else None,
         sha256=info.sha256,
         command=command,
         docstring=_docstring(info, family, command, image is not None),
@@ -176,7 +178,12 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions) -> ScriptPlan:
         labels=labels.names,
         labels_source=labels.source,
         outputs_doc=_outputs_doc(info),
-        imports=sorted(_BASE_IMPORTS | set(family.imports) | _RUNTIME_IMPORTS[info.format]),
+        imports=sorted(
+            _BASE_IMPORTS
+            | set(family.imports)
+            | _RUNTIME_IMPORTS[info.format]
+            | ({"zipfile"} if info.bundle and info.bundle["kind"] == "zip" else set())
+        ),
         typing_names=sorted(_BASE_TYPING | ({"NamedTuple"} if image else set())),
         warnings=warnings,
         notes=notes,
@@ -407,14 +414,18 @@ def _values_text(mean: list[float], std: list[float]) -> str:
     return f"(p - {mean}) / {std}"
 
 
-def _model_path_from_script(options: ScaffoldOptions) -> str:
-    """The model's path relative to the folder the script is written to.
+def _model_path_from_script(options: ScaffoldOptions, info: ModelInfo) -> str:
+    """The model's path relative to the folder the script is written to (for an unpacked
+    bundle, the model file inside it).
 
     Both paths are as the user gave them (relative to the same working folder), so the
     script finds its model wherever -o put it; the script also looks beside itself.
     """
+    model = options.model_arg
+    if info.bundle and info.bundle["kind"] == "folder":
+        model = os.path.join(model, *info.bundle["member"].split("/"))
     script_folder = os.path.dirname(os.path.abspath(options.output_arg))
-    relative = os.path.relpath(os.path.abspath(options.model_arg), script_folder)
+    relative = os.path.relpath(os.path.abspath(model), script_folder)
     return relative.replace(os.sep, "/")
 
 

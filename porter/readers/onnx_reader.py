@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -33,19 +33,36 @@ class CorruptModel(Exception):
     """The protobuf parsed but is not a usable ONNX model; the caller names the file."""
 
 
-def read_onnx(path: Path, info: dict[str, Any]) -> ModelInfo:
-    """Build the ModelInfo of an ONNX file; external data is listed, never loaded."""
-    model = onnx.load(str(path), load_external_data=False)
+def read_onnx(
+    path: Path,
+    info: dict[str, Any],
+    data: bytes | None = None,
+    member: str | None = None,
+    members: set[str] | None = None,
+) -> ModelInfo:
+    """Build the ModelInfo of an ONNX file, or of `data` read from a zip's `member` (the
+    zip's `members` stand for its folder); external data is listed, never loaded."""
+    if data is not None:
+        model = onnx.load_from_string(data)
+    else:
+        model = onnx.load(str(path), load_external_data=False)
     if model.ir_version <= 0 or not (model.graph.input or model.graph.output):
         raise CorruptModel("not an ONNX model (no IR version or no graph inputs and outputs)")
-    return _Describer(model, path).describe(info)
+    return _Describer(model, path, member, members).describe(info)
 
 
 class _Describer:
-    def __init__(self, model: onnx.ModelProto, path: Path) -> None:
+    def __init__(
+        self,
+        model: onnx.ModelProto,
+        path: Path,
+        member: str | None = None,
+        members: set[str] | None = None,
+    ) -> None:
         self.model = model
         self.graph = model.graph
         self.path = path
+        self.member, self.members = member, members
         self.warnings: list[str] = []
         self.constants = self._constants()
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
@@ -249,10 +266,14 @@ class _Describer:
                 self.warnings.append(
                     f"external data {location!r} is outside the model's folder; porter does not look at it"
                 )
+            exists = target.is_file() if inside else None
+            if inside and self.members is not None:  # in a zip: the member beside the model
+                beside = PurePosixPath(self.member or "").parent / location
+                exists = str(beside) in self.members
             locations[location] = {
                 "location": location,
                 "inside_model_folder": inside,
-                "exists": target.is_file() if inside else None,
+                "exists": exists,
             }
         return [locations[k] for k in sorted(locations)]
 
