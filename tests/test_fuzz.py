@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from porter.describe import describe_model
 from porter.errors import PorterError
+from porter.families import available
 from porter.plan import ScaffoldOptions
 from porter.render import render_script
 from porter.scaffold import generate
@@ -24,15 +25,24 @@ from porter.tflite_builder import ModelSpec, OpSpec, TensorSpec, build_tflite
 from tests import models
 from tests.conftest import ROOT, assert_one_line_error, porter
 
+# Every sample model (one per family, at least) and a few odd fixtures.
 SEEDS = {
-    "face.tflite": (ROOT / "samples" / "face_det_lite_sample.tflite").read_bytes(),
-    "classifier.tflite": (ROOT / "samples" / "classifier_sample.tflite").read_bytes(),
+    **{path.name: path.read_bytes() for path in sorted((ROOT / "samples").iterdir())},
     "custom.tflite": models.tflite_custom_and_metadata(),
     "int8.tflite": models.tflite_int8_io(),
-    "face.onnx": (ROOT / "samples" / "face_det_lite_sample.onnx").read_bytes(),
     "qdq.onnx": models.onnx_qdq(),
     "dynamic.onnx": models.onnx_float_dynamic(),
 }
+# Through the command line (a subprocess each): a few of them.
+CLI_SEEDS = [
+    "face_det_lite_sample.tflite",
+    "classifier_sample.tflite",
+    "custom.tflite",
+    "int8.tflite",
+    "face_det_lite_sample.onnx",
+    "qdq.onnx",
+    "dynamic.onnx",
+]
 SECONDS_PER_CASE = 5
 PEAK_BYTES = 64 * 1024 * 1024
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
@@ -60,15 +70,16 @@ def bounded():
         signal.signal(signal.SIGALRM, previous)
 
 
-def exercise(path: Path, tmp_path: Path) -> None:
-    """inspect, then scaffold with each postprocessor: success or PorterError only."""
+def exercise(path: Path, tmp_path: Path, family: str | None = None) -> None:
+    """inspect, then scaffold as detected, as the stub and as `family`: success or
+    PorterError only."""
     with bounded():
         try:
             describe_model(path)
         except PorterError as exc:
             assert "\n" not in exc.line()
             return
-        for postproc in ("none", "face_det_lite"):
+        for postproc in dict.fromkeys((None, "none", family)):
             options = ScaffoldOptions(str(path), str(tmp_path / "out.py"), postproc)
             try:
                 text, _ = generate(options)
@@ -96,6 +107,7 @@ def mutate(
 
 mutations = st.tuples(
     st.sampled_from(sorted(SEEDS)),
+    st.sampled_from(sorted(available())),
     st.lists(st.integers(min_value=0, max_value=10**7), max_size=12),
     st.none() | st.integers(min_value=0, max_value=10**6),
     st.none()
@@ -104,11 +116,11 @@ mutations = st.tuples(
 
 
 def _mutation_case(tmp_path_factory, case) -> None:
-    name, flips, cut, splice = case
+    name, family, flips, cut, splice = case
     folder = tmp_path_factory.mktemp("fz")
     path = folder / name
     path.write_bytes(mutate(SEEDS[name], flips, cut, splice))
-    exercise(path, folder)
+    exercise(path, folder, family)
 
 
 @FAST
@@ -154,11 +166,11 @@ def _absurd_onnx(dims: list[int]) -> bytes:
     return model.SerializeToString()
 
 
-def _absurd_case(tmp_path_factory, dims, dtype, fmt) -> None:
+def _absurd_case(tmp_path_factory, dims, dtype, fmt, family) -> None:
     folder = tmp_path_factory.mktemp("abs")
     path = folder / f"m.{fmt}"
     path.write_bytes(_absurd_tflite(dims, dtype) if fmt == "tflite" else _absurd_onnx(dims))
-    exercise(path, folder)
+    exercise(path, folder, family)
 
 
 @FAST
@@ -166,9 +178,10 @@ def _absurd_case(tmp_path_factory, dims, dtype, fmt) -> None:
     dims=absurd_dims,
     dtype=st.sampled_from(["uint8", "int8", "float32", "int16"]),
     fmt=st.sampled_from(["tflite", "onnx"]),
+    family=st.sampled_from(sorted(available())),
 )
-def test_absurd_dims(tmp_path_factory, dims, dtype, fmt):
-    _absurd_case(tmp_path_factory, dims, dtype, fmt)
+def test_absurd_dims(tmp_path_factory, dims, dtype, fmt, family):
+    _absurd_case(tmp_path_factory, dims, dtype, fmt, family)
 
 
 @pytest.mark.fuzz
@@ -177,9 +190,10 @@ def test_absurd_dims(tmp_path_factory, dims, dtype, fmt):
     dims=absurd_dims,
     dtype=st.sampled_from(["uint8", "int8", "float32", "int16"]),
     fmt=st.sampled_from(["tflite", "onnx"]),
+    family=st.sampled_from(sorted(available())),
 )
-def test_absurd_dims_many(tmp_path_factory, dims, dtype, fmt):
-    _absurd_case(tmp_path_factory, dims, dtype, fmt)
+def test_absurd_dims_many(tmp_path_factory, dims, dtype, fmt, family):
+    _absurd_case(tmp_path_factory, dims, dtype, fmt, family)
 
 
 def _set_uint32(data: bytes, offset: int, value: int) -> bytes:
@@ -192,11 +206,12 @@ ABSURD_WORDS = [0, 1, 2**31 - 1, 2**32 - 1, 0x7FFFFFF0]
 
 
 def _absurd_words(tmp_path: Path, value: int, offsets: range | list[int]) -> None:
-    data = SEEDS["classifier.tflite"]
-    for offset in offsets:
+    data = SEEDS["classifier_sample.tflite"]
+    families = sorted(available())
+    for number, offset in enumerate(offsets):
         path = tmp_path / "m.tflite"
         path.write_bytes(_set_uint32(data, offset, value))
-        exercise(path, tmp_path)
+        exercise(path, tmp_path, families[number % len(families)])
 
 
 @pytest.mark.parametrize("value", [0, 0x7FFFFFF0])
@@ -204,7 +219,7 @@ def test_absurd_offsets_and_counts(tmp_path, value):
     """4-byte words of a model set to absurd values (root offset, vtable, vector lengths):
     never a crash, a hang or a huge allocation. The header and a spread of words here;
     every word with every value under -m fuzz."""
-    size = len(SEEDS["classifier.tflite"])
+    size = len(SEEDS["classifier_sample.tflite"])
     offsets = sorted({*range(0, 96, 4), *range(96, size - 4, 52)})
     _absurd_words(tmp_path, value, offsets)
 
@@ -212,10 +227,10 @@ def test_absurd_offsets_and_counts(tmp_path, value):
 @pytest.mark.fuzz
 @pytest.mark.parametrize("value", ABSURD_WORDS)
 def test_absurd_offsets_and_counts_every_word(tmp_path, value):
-    _absurd_words(tmp_path, value, range(0, len(SEEDS["classifier.tflite"]) - 4, 4))
+    _absurd_words(tmp_path, value, range(0, len(SEEDS["classifier_sample.tflite"]) - 4, 4))
 
 
-@pytest.mark.parametrize("seed", sorted(SEEDS))
+@pytest.mark.parametrize("seed", CLI_SEEDS)
 def test_cli_one_line_on_broken_files(tmp_path, seed):
     """Through the real command line: exit 0, or one line and exit 2, never a traceback."""
     # A seed from the name's bytes: hash() of a str changes from process to process.
