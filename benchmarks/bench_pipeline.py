@@ -9,7 +9,7 @@ after warm-up rounds of all of them, with the garbage collector off as timeit do
 sides run with the same mix of cache and heap states (the tutorial's float64 temporaries
 page-fault when the heap is cold, and its time then swings several-fold).
 
-- pre gen / pre base: the generated `preprocess(image, "gray", pipeline.pixel_table)` and the
+- pre gen / pre base: the generated `preprocess(image, "gray", ...)` (see script_api()) and the
   tutorial's `rgb_numpy_arr_to_input_tensor(..., "grayscale")` (baseline_tutorial_port.py):
   "gray" is the generated default and "grayscale" the tutorial's matching setting (Pillow's
   convert("L"): other weights, the same kind of work). The tutorial gets its RGB frame from
@@ -21,9 +21,9 @@ page-fault when the heap is cold, and its time then swings several-fold).
   tutorial's `face_det_lite_postprocessing` (dequantize, decode, app.py's boxes), all on the
   same raw outputs of one inference. nms_iou=-1 must find as many faces as the tutorial.
 - the floor of preprocessing, each part bare: Pillow's `image.convert("L", GRAY_MATRIX)` on
-  the RGB photo, and the input table lookup as the script applies it (`pixel_table(pixels)`)
-  and as a plain `np.take(table, pixels)`; also `np.asarray` of the converted plane (the copy
-  out of Pillow, which the floor leaves out).
+  the RGB photo, and the input table lookup as the script applies it (`pixel_table(pixels)`,
+  later `input_values(pixels)`) and as a plain `np.take(table, pixels)`; also `np.asarray` of
+  the converted plane (the copy out of Pillow, which the floor leaves out).
 - where the generated time goes: its functions' time inside real calls (breakdown()).
 - whole frames: `pipeline.infer(image)` and its `pipeline.timings` against the tutorial's
   loop on the same interpreter, alternating (postprocessing then starts with the caches
@@ -210,6 +210,40 @@ PHOTOS = {
 }
 
 
+def script_api(module, pipeline):
+    """preprocess(image, channels), pixels_of(image, channels) (the uint8 pixels before the
+    input's values) and lookup(pixels) (the call applying the table to them, or with None
+    the 256-entry table itself), for the generated script as of 2bad059 (image_pixels,
+    pipeline.pixel_table) or later (photo_channels / fit_photo / to_layout,
+    pipeline.input_values)."""
+    if hasattr(module, "image_pixels"):
+        table = pipeline.pixel_table
+
+        def preprocess(image, channels):
+            return module.preprocess(image, channels, table)
+
+        def pixels_of(image, channels):
+            return module.image_pixels(image, channels)[0]
+
+        def lookup(pixels):
+            return table.table if pixels is None else (lambda: table(pixels))
+
+        return preprocess, pixels_of, lookup
+    values, options = pipeline.input_values, pipeline.options
+
+    def preprocess(image, channels):
+        return module.preprocess(image, channels, values, options)
+
+    def pixels_of(image, channels):
+        pixels, _ = module.fit_photo(module.photo_channels(image, channels), options)
+        return module.to_layout(pixels, channels)
+
+    def lookup(pixels):
+        return values.tables[0].table if pixels is None else (lambda: values(pixels))
+
+    return preprocess, pixels_of, lookup
+
+
 def rgb_frame(image: Image.Image) -> np.ndarray:
     """The RGB frame the tutorial's preprocessing receives (its copy, made once)."""
     return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
@@ -226,15 +260,15 @@ class Case:
         self.output_details = interpreter.get_output_details()
         height, width = int(self.detail["shape"][1]), int(self.detail["shape"][2])
         self.resized = image.size != (width, height)
-        table = pipeline.pixel_table
         gray_matrix = module.GRAY_MATRIX
+        preprocess, pixels_of, lookup_table = script_api(module, pipeline)
 
-        tensor, geometry = module.preprocess(image, "gray", table)
+        tensor, geometry = preprocess(image, "gray")
         raw = pipeline.runner.run({module.IMAGE_INPUT: tensor})
         raw = {name: values.copy() for name, values in raw.items()}
         by_position = [(raw[d["name"]], d["quantization"]) for d in self.output_details]
         self.raw, self.geometry, self.by_position = raw, geometry, by_position
-        pixels, _ = module.image_pixels(image, "gray")
+        pixels = pixels_of(image, "gray")
         plane = image.convert("L", gray_matrix)
         detail = self.detail
 
@@ -250,20 +284,20 @@ class Case:
 
         self.base_frame = base_frame
         self.functions = {
-            "pre gen": lambda: module.preprocess(image, "gray", table),
+            "pre gen": lambda: preprocess(image, "gray"),
             "pre base": lambda: baseline.frame_to_input(base_frame(), detail, "grayscale"),
-            "pre gen blue": lambda: module.preprocess(image, "blue", table),
+            "pre gen blue": lambda: preprocess(image, "blue"),
             "pre base blue": lambda: baseline.frame_to_input(base_frame(), detail, "blue"),
             "post gen": lambda: pipeline.decoder(raw, geometry),
             "post gen -1": lambda: pipeline_all.decoder(raw, geometry),
             "post base": lambda: baseline.postprocess(by_position),
             "pillow gray": lambda: image.convert("L", gray_matrix),
             "pillow asarray": lambda: np.asarray(plane),
-            "lookup script": lambda: table(pixels),
+            "lookup script": lookup_table(pixels),
         }
-        if table.table is not None:
-            lookup = table.table
-            self.functions["lookup take"] = lambda: np.take(lookup, pixels)
+        table = lookup_table(None)
+        if table is not None:
+            self.functions["lookup take"] = lambda: np.take(table, pixels)
 
 
 def bench_photo(module, pipelines, image: Image.Image, runs: int, warmup: int) -> dict:
@@ -284,7 +318,9 @@ def bench_photo(module, pipelines, image: Image.Image, runs: int, warmup: int) -
 
 
 # The generated functions whose time `breakdown` records inside the real calls.
-PIECES = ("image_pixels", "candidates", "detect", "nms", "app_boxes")
+PIECES = ("image_pixels", "photo_channels", "fit_photo", "candidates", "detect", "nms", "app_boxes")
+# The pieces of preprocess() before the input's values (2bad059: one function; later: two).
+PIXEL_PIECES = ("image_pixels", "photo_channels", "fit_photo")
 
 
 def breakdown(case: Case, runs: int, warmup: int):
@@ -520,7 +556,7 @@ def print_tables(results: dict[str, dict], runs: int) -> None:
 
     print(
         "\nWhere the generated time goes (default options; each piece's median ms inside the "
-        "real calls, see breakdown()):\npre = image_pixels (Pillow convert + asarray + "
+        "real calls, see breakdown()):\npre = pixels (image_pixels, or photo_channels + fit_photo: Pillow convert + asarray + "
         "Geometry) + own (the table lookup); post = detect (of which candidates) + nms + "
         "app_boxes + own (mapping to the photo, the result list)"
     )
@@ -535,11 +571,12 @@ def print_tables(results: dict[str, dict], runs: int) -> None:
             continue
         f = {k: v[0] for k, v in result["figures"].items()}
         pre = f["pieces pre total"]
+        pixels = sum(f.get(f"pieces pre {name}", 0.0) for name in PIXEL_PIECES)
         post = f["pieces post total"]
         parts = [f["pieces post detect"], f["pieces post nms"], f["pieces post app_boxes"]]
         print(
-            f"{key:34} | {pre:6.3f} {f['pieces pre image_pixels']:6.3f} "
-            f"{pre - f['pieces pre image_pixels']:6.3f} | {post:6.3f} {parts[0]:6.3f} "
+            f"{key:34} | {pre:6.3f} {pixels:6.3f} "
+            f"{pre - pixels:6.3f} | {post:6.3f} {parts[0]:6.3f} "
             f"{f['pieces post candidates']:6.3f} {parts[1]:6.3f} {parts[2]:6.3f} "
             f"{post - sum(parts):6.3f}"
         )
