@@ -45,8 +45,9 @@ def resolve_labels(
             source += f" ({len(info.labels)} names for {count} classes)"
         return Labels(info.labels, source)
     datasets = family.labels.get("datasets", {})
-    dataset = datasets.get(str(count)) if count is not None else None
-    dataset = dataset or family.labels.get("default")
+    # The default is for a match that binds no class count (e.g. a model that gives class
+    # ids); a known count without a dataset of that size gets no names.
+    dataset = datasets.get(str(count)) if count is not None else family.labels.get("default")
     if dataset is None:
         return Labels(None, f"none for {count} classes: classes print as numbers (--labels FILE)")
     shipped = DATASET_NAMES.get(dataset.partition("+")[0], dataset)
