@@ -437,8 +437,11 @@ def batched_nms(
 
     Classes are kept apart as torchvision does it for up to 1000 boxes: each class's
     boxes are shifted by class * (largest coordinate + 1), in the boxes' float32. Returns
-    the kept indices, best first; one numpy step per kept box, none per candidate.
+    the kept indices, best first; one numpy step per kept box, none per candidate. The
+    float32 IoU is compared with the threshold as a double, as torchvision's kernel does
+    (numpy would round a Python float threshold to float32 first).
     """
+    limit = np.float64(iou_threshold)
     if classes is not None and boxes.size:
         boxes = boxes + (classes.astype(boxes.dtype) * (boxes.max() + boxes.dtype.type(1)))[:, None]
     order = np.argsort(-scores, kind="stable")
@@ -452,7 +455,7 @@ def batched_nms(
         width = np.maximum(np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]), 0)
         height = np.maximum(np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]), 0)
         inter = width * height
-        alive = rest[inter / (areas[best] + areas[rest] - inter) <= iou_threshold]
+        alive = rest[inter / (areas[best] + areas[rest] - inter) <= limit]
     return order[keep]
 
 

