@@ -10,6 +10,7 @@ Edit freely, or regenerate with:
 Pre- and postprocessing follow AI Hub's yolo app: qai_hub_models/models/templates/yolo/app.py (scores >= 0.45, per-class NMS at IoU 0.7, boxes mapped back as (v - pad) / scale), templates/yolo/model.py (yolo_detect_postprocess) and utils/image_processing.py (resize_pad).
 
 Run it: python3 SCRIPT --image photo.jpg [--delegate qnn-htp] (--help for more).
+Live: python3 SCRIPT --source camera:0 --serve 8080 (or a video, a folder).
 Or import it: pipeline = prepare(); result = pipeline.infer(Image.open('photo.jpg'))
 """
 
@@ -22,8 +23,11 @@ import json
 import math
 import os
 import re
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
@@ -939,6 +943,1209 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+# ---- Live input: photos, folders, videos, cameras and GStreamer sources -----------------
+# run_live() runs the pipeline on every frame of --source and prints the results as it
+# goes; --output writes the drawn frames (an image, a folder of images or an MP4) and
+# --serve shows them in a browser (an MJPEG stream).
+# Streams are read by the first backend that works, in this order: GStreamer through gi
+# (the boards' python3-gi), OpenCV, a gst-launch-1.0 subprocess (numpy alone). Each is
+# imported only when a stream asks for it; when none is installed, one line says which
+# board package to install.
+#
+# On the RB3 Gen 2 Vision Kit and the RUBIK Pi 3 the MIPI cameras are reached only through
+# GStreamer's qtiqmmfsrc (OpenCV's V4L2 backend cannot open them), in NV12. USB webcams give
+# raw YUYV at 30 fps only up to 640x480. The pipeline converts and scales frames (the
+# boards' qtivtransform does it on the GPU): NV12 to RGB in numpy would cost more than the
+# model.
+CAMERA_SIZE = (1280, 720)
+CAMERA_FPS = 30
+USB_SIZE = (640, 480)
+# The frame size asked of a gst-launch-1.0 pipe when nothing else names one: a raw pipe
+# carries no sizes.
+PIPE_SIZE = (640, 480)
+FIRST_FRAME_SECONDS = 20.0  # a camera can take a few seconds to give its first frame
+# A file with one of these suffixes is a photo; any other file, a video.
+IMAGE_SUFFIXES = (
+    ".jpg .jpeg .jpe .jfif .png .bmp .dib .gif .tif .tiff .webp .ppm .pgm .pbm .pnm .tga "
+    ".jp2 .j2k .ico .qoi"
+)
+# Stream frames keep the stream's own size and fit_photo fits each as it fits a photo:
+# scaling them in the pipeline would lose the aspect the fit keeps.
+LIVE_SIZE: tuple[int, int] | None = None
+# Backends and MP4 writers are tried in the orders of BACKENDS and WRITERS (below). The
+# environment variables PORTER_LIVE_BACKENDS and PORTER_LIVE_WRITERS (names, comma
+# separated) choose others: to force one on a board, and for tests.
+
+
+class Source(NamedTuple):
+    """A --source: kind is photo, folder, video, camera, usb or gst."""
+
+    text: str
+    kind: str
+    path: Path | None = None
+    camera: int = 0
+    description: str = ""
+
+    @property
+    def live(self) -> bool:
+        """Live sources drop frames to stay current; a file's frames are all read, in order."""
+        return self.kind in ("camera", "usb", "gst")
+
+
+def parse_source(text: str) -> Source:
+    if text.startswith("gst:"):
+        if not text[4:].strip():
+            fail("gst: needs a GStreamer source, e.g. gst:videotestsrc is-live=true")
+        return Source(text, "gst", description=text[4:].strip())
+    match = re.fullmatch(r"camera:(\d+)", text.strip())
+    if match:
+        return Source(text, "camera", camera=int(match[1]))
+    if text.startswith("camera:"):
+        fail(f"--source {text}: a camera is camera:N with N a number, e.g. camera:0")
+    if re.fullmatch(r"/dev/video\d+", text.strip()):
+        return Source(text, "usb", path=Path(text.strip()))
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return Source(text, "folder", path=path)
+    if path.is_file():
+        return Source(text, "photo" if is_photo(path) else "video", path)
+    fail(
+        f"--source {text}: no such file or folder (a source is a photo, a folder, a video "
+        "file, camera:N, /dev/videoN or gst:DESCRIPTION)"
+    )
+
+
+def is_photo(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES.split()
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'640x480' -> (640, 480)."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        fail(f"--capture {text!r}: a size is WIDTHxHEIGHT, such as 1280x720")
+    return int(match[1]), int(match[2])
+
+
+def live_source(args: argparse.Namespace) -> Source | None:
+    """--source, and the options that go with it, checked before the model loads."""
+    if args.source is None:
+        for name in ("frames", "serve", "capture"):
+            if getattr(args, name, None) is not None:
+                fail(f"--{name} goes with --source")
+        return None
+    source = parse_source(args.source)
+    if args.runs > 1:
+        fail("--runs times one photo (--image); with --source the status line times each stage")
+    if args.capture is not None:
+        parse_size(args.capture)
+    # --save-* options write one photo's results to one file: a folder or a stream would
+    # overwrite them frame after frame.
+    saving = [name for name in [*OPTIONS, "save_outputs"] if name.startswith("save_")]
+    saving = [name for name in saving if getattr(args, name)]
+    if saving and source.kind != "photo":
+        what = "a folder" if source.kind == "folder" else "a stream"
+        fail(
+            f"--{saving[0].replace('_', '-')} saves one photo's results, and --source "
+            f"{source.text} is {what}: use --image or a --source photo"
+        )
+    if args.output and source.kind not in ("photo", "folder"):
+        path = Path(args.output)
+        if path.suffix.lower() not in (".mp4", ".m4v", ".mov"):
+            fail(f"--output {args.output}: a video or stream is written as an MP4; name it .mp4")
+        if not path.parent.is_dir():
+            fail(f"--output {args.output}: no folder {path.parent}")
+    return source
+
+
+# ---- Live input: GStreamer pipelines ------------------------------------------------------
+
+
+def source_tokens(source: Source, capture: tuple[int, int] | None) -> list[str]:
+    """The source half of a pipeline, as gst-launch-1.0's arguments: raw video of the
+    source's own size."""
+    if source.kind == "camera":
+        width, height = capture or CAMERA_SIZE
+        caps = f"video/x-raw,format=NV12,width={width},height={height},framerate={CAMERA_FPS}/1"
+        return ["qtiqmmfsrc", "name=camsrc", f"camera={source.camera}", "!", caps]
+    if source.kind == "usb":
+        width, height = capture or USB_SIZE
+        caps = f"video/x-raw,width={width},height={height}"
+        return ["v4l2src", f"device={source.path}", "!", caps]
+    if source.kind == "video":
+        # decodebin picks the decoder of highest rank: the V4L2 hardware one on the boards.
+        return ["filesrc", f"location={source.path}", "!", "decodebin"]
+    import shlex
+
+    try:
+        return shlex.split(source.description)
+    except ValueError as exc:
+        fail(f"--source {source.text}: {exc}")
+
+
+def convert_tokens(
+    size: tuple[int, int] | None, transform: bool, packed: bool, fmt: str = "RGB"
+) -> list[str]:
+    """Colour conversion and scaling to `fmt` at `size` (None: the source's size).
+
+    transform: the boards' GPU converter, qtivtransform, is there. It pads its rows; a
+    reader that takes GStreamer's default row stride (packed: a pipe, or OpenCV) cannot
+    read them, so the GPU converts and scales to NV12 and videoconvert packs the small
+    frame.
+    """
+    dims = f",width={size[0]},height={size[1]}" if size else ""
+    if transform and not packed:
+        return ["qtivtransform", "!", f"video/x-raw,format={fmt}{dims}"]
+    if transform and size and size[0] % 2 == 0 and size[1] % 2 == 0:
+        return [
+            *["qtivtransform", "!", f"video/x-raw,format=NV12{dims}", "!"],
+            *["videoconvert", "!", f"video/x-raw,format={fmt}{dims}"],
+        ]
+    return ["videoconvert", "!", "videoscale", "!", f"video/x-raw,format={fmt}{dims}"]
+
+
+def gst_join(tokens: list[str]) -> str:
+    """gst-launch-1.0's arguments as one description (Gst.parse_launch, OpenCV): a property
+    value with spaces, quotes or other specials is quoted."""
+    out = []
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if sep and re.fullmatch(r"[A-Za-z_][\w-]*", key) and re.search(r"[\s\"'\\!,;]", value):
+            value = value.replace("\\", "\\\\").replace('"', '\\"')
+            token = f'{key}="{value}"'
+        out.append(token)
+    return " ".join(out)
+
+
+def gst_element_exists(name: str) -> bool:
+    """Whether gst-inspect-1.0 knows the element (False without gst-inspect-1.0)."""
+    inspect = shutil.which("gst-inspect-1.0")
+    if inspect is None:
+        return False
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            [inspect, "--exists", name], capture_output=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def default_stride(width: int) -> int:
+    """GStreamer's row stride for packed RGB in system memory: rounded up to 4 bytes."""
+    return (width * 3 + 3) & ~3
+
+
+def unpack_rows(
+    data: Any, width: int, height: int, stride: int | None = None, offset: int = 0
+) -> np.ndarray:
+    """Raw RGB bytes, `stride` bytes per row from `offset`, to an (H, W, 3) uint8 copy."""
+    row = width * 3
+    stride = stride or row
+    buffer = np.frombuffer(data, np.uint8)
+    needed = offset + stride * (height - 1) + row
+    if stride < row or buffer.size < needed:
+        fail(f"a {width}x{height} frame in rows of {stride} bytes is not {buffer.size} bytes")
+    view = np.lib.stride_tricks.as_strided(
+        buffer[offset:], (height, width, 3), (stride, 3, 1), writeable=False
+    )
+    return np.ascontiguousarray(view)
+
+
+# ---- Live input: backends ---------------------------------------------------------------
+# A backend reads one stream in the reader thread: read() gives an (H, W, 3) RGB uint8
+# array, None at the end; stop() (from another thread) makes a blocked read() return soon;
+# close() runs once the reader thread has ended. `name` says what it is and `fps` the
+# stream's rate where it is known.
+
+
+class BackendMissing(ScriptError):
+    """This backend is not installed here, or cannot open this kind of source."""
+
+
+def import_gi() -> tuple[Any, Any]:
+    try:
+        import gi
+
+        gi.require_version("Gst", "1.0")
+        from gi.repository import Gst
+    except (ImportError, ValueError) as exc:
+        raise BackendMissing(f"GStreamer through gi: {exc}") from None
+    try:
+        gi.require_version("GstVideo", "1.0")
+        from gi.repository import GstVideo
+    except (ImportError, ValueError):
+        GstVideo = None  # then a frame's stride comes from its buffer's size
+    if not Gst.is_initialized():
+        Gst.init(None)
+    return Gst, GstVideo
+
+
+class GiReader:
+    """GStreamer through PyGObject: SOURCE ! CONVERT ! appsink, pulled from the reader thread.
+
+    A live source's appsink keeps only the newest buffer (max-buffers=1 drop=true); a
+    file's keeps each buffer in order. Rows are unpacked with each buffer's own stride
+    (its video meta): qtivtransform pads them.
+    """
+
+    name = "GStreamer (gi)"
+    fps: float | None = None
+
+    def __init__(self, source: Source, size: tuple[int, int] | None, capture: Any) -> None:
+        Gst, GstVideo = import_gi()
+        self.Gst, self.GstVideo = Gst, GstVideo
+        transform = Gst.ElementFactory.find("qtivtransform") is not None
+        tokens = [*source_tokens(source, capture), "!", *convert_tokens(size, transform, False)]
+        drop = "max-buffers=1 drop=true" if source.live else "max-buffers=4 drop=false"
+        self.description = f"{gst_join(tokens)} ! appsink name=porter_sink sync=false {drop}"
+        try:
+            self.pipeline = Gst.parse_launch(self.description)
+        except Exception as exc:  # GLib.Error: no such element, bad syntax
+            raise ScriptError(f"GStreamer cannot build {self.description!r} ({exc})") from None
+        self.sink = self.pipeline.get_by_name("porter_sink")
+        self.bus = self.pipeline.get_bus()
+        self.closed = False
+        if self.pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
+            try:
+                self.ended()
+            finally:
+                self.pipeline.set_state(Gst.State.NULL)
+            raise ScriptError(f"GStreamer cannot start {self.description!r}")
+
+    def ended(self) -> bool:
+        """True once the stream has ended; an error message on the bus is raised."""
+        Gst = self.Gst
+        while True:
+            message = self.bus.pop_filtered(Gst.MessageType.ERROR | Gst.MessageType.EOS)
+            if message is None:
+                return bool(self.sink.get_property("eos"))
+            if message.type == Gst.MessageType.EOS:
+                return True
+            raise ScriptError(f"GStreamer: {message.parse_error()[0].message}")
+
+    def read(self) -> np.ndarray | None:
+        while not self.closed:
+            sample = self.sink.emit("try-pull-sample", 200 * self.Gst.MSECOND)
+            if sample is not None:
+                return self.unpack(sample)
+            if self.ended():
+                return None
+        return None
+
+    def unpack(self, sample: Any) -> np.ndarray:
+        buffer, caps = sample.get_buffer(), sample.get_caps().get_structure(0)
+        width, height = caps.get_value("width"), caps.get_value("height")
+        if self.fps is None:
+            ok, num, den = caps.get_fraction("framerate")
+            self.fps = num / den if ok and num > 0 and den > 0 else 0.0
+        stride, offset = None, 0
+        meta = self.GstVideo.buffer_get_video_meta(buffer) if self.GstVideo else None
+        if meta is not None:
+            stride, offset = int(meta.stride[0]), int(meta.offset[0])
+        ok, info = buffer.map(self.Gst.MapFlags.READ)
+        if not ok:
+            raise ScriptError("GStreamer: cannot map a frame's buffer")
+        try:
+            if stride is None:
+                stride = default_stride(width)
+                if info.size != stride * height and info.size % height == 0:
+                    stride = info.size // height  # padded rows without a video meta
+            return unpack_rows(info.data, width, height, stride, offset)
+        finally:
+            buffer.unmap(info)
+
+    def stop(self) -> None:
+        self.closed = True  # read() returns within its 200 ms pull
+
+    def close(self) -> None:
+        self.closed = True
+        self.pipeline.set_state(self.Gst.State.NULL)
+
+
+def import_cv2() -> Any:
+    try:
+        import cv2
+    except ImportError as exc:
+        raise BackendMissing(f"OpenCV: {exc}") from None
+    return cv2
+
+
+def cv2_has_gstreamer(cv2: Any) -> bool:
+    match = re.search(r"^\s*GStreamer:\s*(\S+)", cv2.getBuildInformation(), re.MULTILINE)
+    return bool(match and match[1].upper().startswith("YES"))
+
+
+class CvReader:
+    """OpenCV's VideoCapture: through GStreamer when the build has it (apt's python3-opencv
+    on the boards), else FFmpeg for a file and V4L2 for /dev/videoN. Frames come as BGR:
+    OpenCV's GStreamer backend refuses RGB."""
+
+    name = "OpenCV"
+    fps: float | None = None
+
+    def __init__(self, source: Source, size: tuple[int, int] | None, capture: Any) -> None:
+        self.cv2 = cv2 = import_cv2()
+        self.size, self.resize = size, True
+        gstreamer = cv2_has_gstreamer(cv2)
+        if not gstreamer and source.kind not in ("video", "usb"):
+            raise BackendMissing(
+                f"OpenCV without GStreamer cannot open {source.text} "
+                "(pip's opencv-python has no GStreamer; apt's python3-opencv has)"
+            )
+        with native_messages() as said:
+            if gstreamer:
+                transform = gst_element_exists("qtivtransform")
+                tokens = [*source_tokens(source, capture), "!"]
+                tokens += convert_tokens(size, transform, packed=True, fmt="BGR")
+                drop = "max-buffers=1 drop=true" if source.live else "max-buffers=4 drop=false"
+                self.name, self.resize = "OpenCV (GStreamer)", False
+                description = f"{gst_join(tokens)} ! appsink sync=false {drop}"
+                self.capture = cv2.VideoCapture(description, cv2.CAP_GSTREAMER)
+            elif source.kind == "video":
+                self.name = "OpenCV (FFmpeg)"
+                self.capture = cv2.VideoCapture(str(source.path), cv2.CAP_FFMPEG)
+            else:
+                self.name = "OpenCV (V4L2)"
+                self.capture = cv2.VideoCapture(str(source.path), cv2.CAP_V4L2)
+                width, height = capture or USB_SIZE
+                self.capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+                self.capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+                self.capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+            opened = self.capture.isOpened()
+        if not opened:
+            self.capture.release()
+            raise ScriptError(f"{self.name} cannot open it{f' ({said[0]})' if said else ''}")
+        fps = self.capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else None
+
+    def read(self) -> np.ndarray | None:
+        cv2 = self.cv2
+        ok, frame = self.capture.read()
+        if not ok or frame is None:
+            return None
+        if self.resize and self.size and (frame.shape[1], frame.shape[0]) != self.size:
+            frame = cv2.resize(frame, self.size, interpolation=cv2.INTER_LINEAR)
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB if frame.ndim == 2 else cv2.COLOR_BGR2RGB)
+
+    def stop(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.capture.release()  # after the reader thread: never in the middle of a read
+
+
+class GstLaunchReader:
+    """A gst-launch-1.0 subprocess writing raw RGB frames of a known size on its stdout,
+    rows padded to 4 bytes as GStreamer lays them out. It needs numpy alone."""
+
+    name = "gst-launch-1.0 subprocess"
+
+    def __init__(self, source: Source, size: tuple[int, int] | None, capture: Any) -> None:
+        launch = shutil.which("gst-launch-1.0")
+        if launch is None:
+            raise BackendMissing("gst-launch-1.0 is not on PATH")
+        if size is None and source.kind in ("camera", "usb"):
+            size = capture or (CAMERA_SIZE if source.kind == "camera" else USB_SIZE)
+        self.size = size or PIPE_SIZE
+        convert = convert_tokens(self.size, gst_element_exists("qtivtransform"), packed=True)
+        self.argv = [launch, "-q", *source_tokens(source, capture), "!", *convert]
+        self.argv += ["!", "fdsink", "fd=1", "sync=false"]
+        self.stride = default_stride(self.size[0])
+        self.fps = CAMERA_FPS if source.kind == "camera" else None
+        self.process, self.errors = start_tool(self.argv, reading=True)
+        self.closing = False
+
+    def read(self) -> np.ndarray | None:
+        data = bytearray(self.stride * self.size[1])
+        view, got = memoryview(data), 0
+        while got < len(data):
+            count = self.process.stdout.readinto(view[got:])
+            if not count:
+                break
+            got += count
+        if got == len(data):
+            return unpack_rows(data, *self.size, self.stride)
+        code = self.process.wait()
+        if code != 0 and not self.closing:
+            raise ScriptError(f"gst-launch-1.0 stopped (exit {code}): {tool_errors(self.errors)}")
+        return None
+
+    def stop(self) -> None:
+        self.closing = True
+        if self.process.poll() is None:
+            self.process.terminate()  # its stdout ends, and read() with it
+
+    def close(self) -> None:
+        self.stop()
+        end_tool(self.process, 5)
+        self.process.stdout.close()
+        self.errors.close()
+
+
+@contextlib.contextmanager
+def native_messages():
+    """What native code (OpenCV, FFmpeg, GStreamer) writes on stderr inside the block, kept
+    off the terminal so that a failure is said in one line. Yields a list of the messages,
+    filled at the end of the block, without their "[mov @ 0x...]" or "[ WARN:0@0.1] global
+    cap.cpp:212" prefixes."""
+    import tempfile
+
+    messages: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield messages
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            lines = caught.read().decode(errors="replace").splitlines()
+            lines = [re.sub(r"^\[[^]]*\] (global \S+ )?", "", line).strip() for line in lines]
+            messages += [line for line in lines if line]
+
+
+def start_tool(argv: list[str], reading: bool = False) -> tuple[Any, Any]:
+    """A GStreamer or FFmpeg subprocess whose stdout gives raw frames (reading) or whose
+    stdin takes them, its stderr kept in a temporary file for the error message.
+
+    It runs in a session of its own: a terminal's Ctrl-C reaches the whole foreground
+    process group, and would stop an encoder before it has finalised its MP4; this script
+    stops it instead.
+    """
+    import subprocess
+    import tempfile
+
+    stdin = subprocess.DEVNULL if reading else subprocess.PIPE
+    stdout = subprocess.PIPE if reading else subprocess.DEVNULL
+    with contextlib.ExitStack() as cleanup:  # the file is closed if the tool cannot start
+        errors = cleanup.enter_context(tempfile.TemporaryFile())
+        try:
+            process = subprocess.Popen(
+                argv, stdin=stdin, stdout=stdout, stderr=errors, start_new_session=True
+            )
+        except OSError as exc:
+            raise ScriptError(f"cannot run {argv[0]} ({exc})") from None
+        cleanup.pop_all()  # started: the caller closes it
+    return process, errors
+
+
+def end_tool(process: Any, seconds: float) -> int:
+    """A subprocess's exit code once it has ended, killed after `seconds`."""
+    import subprocess
+
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def tool_errors(errors: Any) -> str:
+    """The last lines a subprocess wrote on stderr, as one line."""
+    errors.seek(0)
+    lines = errors.read().decode(errors="replace").strip().splitlines()
+    return " ".join(" ".join(lines[-3:]).split()) or "no message"
+
+
+BACKENDS = {"gi": GiReader, "opencv": CvReader, "gst-launch": GstLaunchReader}
+BACKEND_PACKAGES = {
+    "gi": "python3-gi and python3-gst-1.0 (apt)",
+    "opencv": "python3-opencv from apt (built with GStreamer; pip's opencv-python has none)",
+    "gst-launch": "gstreamer1.0-tools (apt)",
+}
+
+
+def chosen(variable: str, known: dict[str, Any]) -> list[str]:
+    """The names in environment variable `variable` (comma separated), else all, in order."""
+    names = [n.strip() for n in os.environ.get(variable, "").split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        fail(f"{variable}={os.environ[variable]}: unknown {unknown}; choose from {list(known)}")
+    return names or list(known)
+
+
+def open_reader(source: Source, capture: tuple[int, int] | None) -> Any:
+    """The first backend, in order, that opens the source."""
+    names = chosen("PORTER_LIVE_BACKENDS", BACKENDS)
+    missing, failures = [], []
+    for name in names:
+        try:
+            reader = BACKENDS[name](source, LIVE_SIZE, capture)
+        except BackendMissing:
+            missing.append(name)
+            continue
+        except ScriptError as exc:
+            failures.append(str(exc))
+            continue
+        if failures:
+            print(f"note: {'; '.join(failures)}; using {reader.name}", file=sys.stderr)
+        elif missing and source.live:
+            wanted = " or ".join(BACKEND_PACKAGES[n] for n in missing)
+            print(f"note: using {reader.name}; for a faster one install {wanted}", file=sys.stderr)
+        return reader
+    if failures:
+        fail(f"cannot open {source.text}: {'; '.join(failures)}")
+    wanted = ", or ".join(BACKEND_PACKAGES[n] for n in names)
+    fail(f"cannot open {source.text}: no video backend; install {wanted}")
+
+
+# ---- Live input: frames -------------------------------------------------------------------
+
+
+class Frame(NamedTuple):
+    """One frame: its image (RGB, or L for a gray photo), its number in the source (a live
+    source counts the frames it dropped), its name (the photo's file, else the source) and
+    when it was read (time.monotonic())."""
+
+    image: Image.Image
+    number: int
+    name: str
+    time: float
+
+
+class Photos:
+    """A photo, or a folder's images in name order, read as --image reads a photo. A
+    folder's file that cannot be read is skipped with a warning; files without an image
+    suffix (notes.txt) are left alone."""
+
+    backend, fps, dropped, live = "Pillow", None, 0, False
+
+    def __init__(self, source: Source) -> None:
+        self.kind = source.kind
+        self.paths = [source.path]
+        if source.kind == "folder":
+            try:
+                found = [path for path in source.path.iterdir() if is_photo(path)]
+            except OSError as exc:
+                fail(f"--source {source.text}: cannot list the folder ({exc})")
+            self.paths = sorted(p for p in found if p.is_file())
+            if not self.paths:
+                fail(f"--source {source.text}: no images in this folder")
+        self.position = 0
+
+    def read(self) -> Frame | None:
+        while self.position < len(self.paths):
+            path, number = self.paths[self.position], self.position
+            self.position += 1
+            try:
+                image = load_image(str(path))
+            except ScriptError as exc:
+                if self.kind == "photo":
+                    raise
+                warn(f"skipping {exc}")
+                continue
+            return Frame(image, number, str(path), time.monotonic())
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+class Stream:
+    """A video or a live stream, read by a backend in a thread of its own.
+
+    A live source's thread keeps only the newest frame, and read() takes it (or waits for
+    the next): the loop never lags behind the camera, and `dropped` counts the frames
+    replaced. A video file's thread reads two frames ahead, in order, and drops none
+    however slow the model. Frames become PIL images in that thread, off the loop's.
+    """
+
+    def __init__(self, source: Source, reader: Any) -> None:
+        self.text, self.reader, self.live = source.text, reader, source.live
+        self.kind, self.backend = ("live" if source.live else "video"), reader.name
+        self.waiting: list[Frame] = []
+        self.dropped = 0
+        self.ended = self.stopping = self.closed = False
+        self.error: BaseException | None = None
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self.pump, name="frame-reader", daemon=True)
+        self.thread.start()
+        try:  # the first frame now, so that a source that cannot start says so at once
+            self.first = self.take(FIRST_FRAME_SECONDS)
+            if self.first is None:
+                why = "it ended" if self.ended else f"none within {FIRST_FRAME_SECONDS:.0f} s"
+                fail(f"--source {self.text}: no frame from {self.backend} ({why})")
+        except BaseException:  # Ctrl-C while a camera starts, too: stop the backend
+            self.close()
+            raise
+        self.fps = reader.fps or None
+
+    def pump(self) -> None:
+        count = 0
+        try:
+            while not self.stopping:
+                pixels = self.reader.read()
+                if pixels is None:
+                    break
+                frame = Frame(Image.fromarray(pixels), count, self.text, time.monotonic())
+                count += 1
+                with self.changed:
+                    if self.live:
+                        self.dropped += len(self.waiting)
+                        self.waiting = [frame]
+                    else:
+                        while len(self.waiting) >= 2 and not self.stopping:
+                            self.changed.wait(0.2)
+                        self.waiting.append(frame)
+                    self.changed.notify_all()
+        except BaseException as exc:  # said by take(), in the loop's thread
+            self.error = exc
+        finally:
+            with self.changed:
+                self.ended = True
+                self.changed.notify_all()
+
+    def take(self, timeout: float | None = None) -> Frame | None:
+        """The next frame (a live source's newest); None at the end or after `timeout` s."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.changed:
+            while not self.waiting and not self.ended:
+                left = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+                if left <= 0:
+                    return None
+                self.changed.wait(left)  # in short waits, so that Ctrl-C gets through
+            if self.waiting:
+                self.changed.notify_all()
+                return self.waiting.pop(0)
+        if self.error is not None:
+            fail(f"--source {self.text}: {' '.join(str(self.error).split())}")
+        return None
+
+    def read(self) -> Frame | None:
+        frame, self.first = self.first, None
+        return frame if frame is not None else self.take()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = self.stopping = True
+        with contextlib.suppress(Exception):
+            self.reader.stop()
+        with self.changed:
+            self.waiting = []
+            self.changed.notify_all()
+        self.thread.join(timeout=10)
+        if not self.thread.is_alive():  # OpenCV's capture is not released mid-read
+            with contextlib.suppress(Exception):
+                self.reader.close()
+
+
+def open_frames(source: Source, capture: tuple[int, int] | None) -> Photos | Stream:
+    if source.kind in ("photo", "folder"):
+        return Photos(source)
+    return Stream(source, open_reader(source, capture))
+
+
+# ---- Live input: outputs (--output, --serve) ----------------------------------------------
+
+
+class ImageOutput:
+    """--output for a photo (the drawn photo) or a folder (a folder of drawn photos, each
+    under its photo's file name; one that cannot be written is skipped with a warning)."""
+
+    def __init__(self, path: str, folder: bool) -> None:
+        self.path, self.folder = Path(path), folder
+        try:
+            if folder:
+                self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"--output {path}: cannot make the folder ({exc})")
+
+    def write(self, image: Image.Image, frame: Frame) -> None:
+        if not self.folder:
+            save_image(image, str(self.path))
+            return
+        target = self.path / Path(frame.name).name
+        try:
+            image.save(target)
+        except (OSError, ValueError) as exc:
+            warn(f"cannot write {target} ({exc})")
+
+    def close(self) -> None:
+        pass
+
+
+class CvWriter:
+    """OpenCV's VideoWriter, MPEG-4 part 2 ('mp4v')."""
+
+    name = "OpenCV VideoWriter (mp4v)"
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: float) -> None:
+        self.cv2 = cv2 = import_cv2()
+        with native_messages() as said:
+            self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+            opened = self.writer.isOpened()
+        if not opened:
+            self.writer.release()
+            raise BackendMissing(f"OpenCV cannot write mp4v here{f' ({said[0]})' if said else ''}")
+
+    def write(self, rgb: np.ndarray) -> None:
+        self.writer.write(self.cv2.cvtColor(rgb, self.cv2.COLOR_RGB2BGR))
+
+    def close(self) -> None:
+        self.writer.release()
+
+
+class PipeWriter:
+    """An encoder subprocess fed raw RGB frames on its stdin; closing its stdin finishes
+    the MP4. `stride`: rows padded to this many bytes (0: packed)."""
+
+    name, stride = "?", 0
+
+    def start(self, argv: list[str]) -> None:
+        self.process, self.errors = start_tool(argv)
+
+    def write(self, rgb: np.ndarray) -> None:
+        if self.stride and self.stride != rgb.shape[1] * 3:
+            rows = np.zeros((rgb.shape[0], self.stride), np.uint8)
+            rows[:, : rgb.shape[1] * 3] = rgb.reshape(rgb.shape[0], -1)
+            rgb = rows
+        try:
+            self.process.stdin.write(np.ascontiguousarray(rgb).tobytes())
+        except OSError:
+            fail(f"{self.name} stopped: {tool_errors(self.errors)}")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        code = end_tool(self.process, 60)
+        if code != 0:
+            warn(f"{self.name} exited with {code}: {tool_errors(self.errors)}")
+        self.errors.close()
+
+
+# H.264 encoders for the gst-launch writer, best first: the boards' hardware encoder, then
+# software ones; each with the raw format it takes and the parser mp4mux needs after it.
+# Not avenc_mpeg4: gst-libav 1.22's buffers carry no timestamps, and mp4mux then puts every
+# frame at time 0. Not jpegenc: mp4mux does not take it.
+GST_ENCODERS = [
+    (["v4l2h264enc"], "NV12", ["h264parse"]),
+    (["x264enc", "speed-preset=veryfast", "tune=zerolatency"], "I420", []),
+    (["openh264enc"], "I420", ["h264parse"]),
+]
+
+
+class GstLaunchWriter(PipeWriter):
+    """gst-launch-1.0 -e fdsrc ! rawvideoparse ! videoconvert ! ENCODER ! mp4mux ! filesink;
+    -e finishes the MP4 at the end of the stream, which closing its stdin gives."""
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: float) -> None:
+        launch = shutil.which("gst-launch-1.0")
+        if launch is None:
+            raise BackendMissing("gst-launch-1.0 is not on PATH")
+        usable = (e for e in GST_ENCODERS if all(map(gst_element_exists, [e[0][0], *e[2]])))
+        encoder, fmt, parser = next(usable, (None, "", []))
+        if encoder is None:
+            raise BackendMissing("GStreamer has no v4l2h264enc, x264enc or openh264enc")
+        if not (gst_element_exists("rawvideoparse") and gst_element_exists("mp4mux")):
+            raise BackendMissing("GStreamer lacks rawvideoparse or mp4mux")
+        self.name = f"gst-launch-1.0 ({encoder[0]} ! mp4mux)"
+        self.stride = default_stride(size[0])  # rawvideoparse expects GStreamer's strides
+        rate = f"{round(fps * 1000)}/1000"
+        self.argv = [
+            *[launch, "-q", "-e", "fdsrc", "fd=0", "!", "rawvideoparse", "format=rgb"],
+            *[f"width={size[0]}", f"height={size[1]}", f"framerate={rate}", "!"],
+            *["videoconvert", "!", f"video/x-raw,format={fmt}", "!", *encoder, "!"],
+            *[token for name in parser for token in (name, "!")],
+            *["mp4mux", "!", "filesink", f"location={path}"],
+        ]
+        self.start(self.argv)
+
+
+class FfmpegWriter(PipeWriter):
+    """ffmpeg -f rawvideo -i - ...: H.264 where ffmpeg has libx264, else MPEG-4 part 2."""
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: float) -> None:
+        ffmpeg = shutil.which("ffmpeg")
+        if ffmpeg is None:
+            raise BackendMissing("ffmpeg is not on PATH")
+        import subprocess
+
+        try:
+            encoders = subprocess.run(
+                [ffmpeg, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=20
+            ).stdout
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BackendMissing(f"ffmpeg does not run ({exc})") from None
+        codec = ["-c:v", "mpeg4", "-q:v", "4"]
+        if re.search(r"^\s*V\S*\s+libx264\b", encoders, re.MULTILINE):
+            codec = ["-c:v", "libx264", "-preset", "veryfast"]
+        self.name = f"ffmpeg ({codec[1]})"
+        self.argv = [
+            *[ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo"],
+            *["-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}", "-framerate", f"{fps:.6g}"],
+            *["-i", "-", "-an", *codec, "-pix_fmt", "yuv420p", "-movflags", "+faststart"],
+            str(path),
+        ]
+        self.start(self.argv)
+
+
+WRITERS = {"opencv": CvWriter, "gst-launch": GstLaunchWriter, "ffmpeg": FfmpegWriter}
+
+
+class VideoOutput:
+    """--output for a video or a stream: an MP4 of the drawn frames, opened at the first
+    frame (its size, cropped to even numbers for 4:2:0 video).
+
+    fps: a video's own rate. A live stream's rate is measured over its first frames (up to
+    HOLD frames or HOLD_SECONDS, held in memory), so that the MP4 plays at the speed the
+    frames were processed, not the camera's.
+    """
+
+    HOLD, HOLD_SECONDS = 10, 2.0
+
+    def __init__(self, path: str, fps: float | None) -> None:
+        self.path, self.fps = Path(path), fps
+        self.writer: Any = None
+        self.held: list[tuple[np.ndarray, float]] = []
+        self.size: tuple[int, int] | None = None
+        self.written = 0
+
+    def write(self, image: Image.Image, frame: Frame) -> None:
+        rgb = np.asarray(image.convert("RGB"))
+        if self.size is None:
+            self.size = (rgb.shape[1] & ~1, rgb.shape[0] & ~1)
+            if min(self.size) < 2:
+                fail(f"--output {self.path}: a {image.width}x{image.height} frame is too small")
+        if rgb.shape[1] < self.size[0] or rgb.shape[0] < self.size[1]:  # a frame of another size
+            rgb = np.asarray(image.convert("RGB").resize(self.size, Image.Resampling.BILINEAR))
+        rgb = np.ascontiguousarray(rgb[: self.size[1], : self.size[0]])
+        if self.writer is not None:
+            self.writer.write(rgb)
+            self.written += 1
+            return
+        self.held.append((rgb, time.monotonic()))
+        span = self.held[-1][1] - self.held[0][1]
+        if self.fps is not None or len(self.held) >= self.HOLD or span >= self.HOLD_SECONDS:
+            self.open()
+
+    def open(self) -> None:
+        if self.fps is None:
+            span = self.held[-1][1] - self.held[0][1]
+            measured = (len(self.held) - 1) / span if span > 0 else CAMERA_FPS
+            self.fps = min(60.0, max(1.0, measured))
+        failures = []
+        for name in chosen("PORTER_LIVE_WRITERS", WRITERS):
+            try:
+                self.writer = WRITERS[name](self.path, self.size, self.fps)
+                break
+            except ScriptError as exc:
+                failures.append(str(exc))
+        else:
+            self.held = []
+            fail(
+                f"cannot write {self.path}: {'; '.join(failures)}; install apt's "
+                "python3-opencv, gstreamer1.0-tools with an H.264 encoder, or ffmpeg"
+            )
+        held, self.held = self.held, []
+        for rgb, _ in held:
+            self.writer.write(rgb)
+            self.written += 1
+
+    def close(self) -> None:
+        if self.writer is None and self.held:
+            self.open()
+        if self.writer is not None:
+            self.writer.close()
+            print(
+                f"wrote {self.written} frames to {self.path} at {self.fps:.2f} fps "
+                f"with {self.writer.name}",
+                file=sys.stderr,
+            )
+            self.writer = None
+
+
+def open_output(path: str, frames: Photos | Stream) -> ImageOutput | VideoOutput:
+    if isinstance(frames, Photos):
+        return ImageOutput(path, folder=frames.kind == "folder")
+    # A video's own rate (30 where the backend cannot tell); a live stream's is measured.
+    return VideoOutput(path, None if frames.live else (frames.fps or float(CAMERA_FPS)))
+
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>TITLE</title>
+<style>body{margin:0;background:#111;color:#ccc;font:14px sans-serif;text-align:center}
+img{max-width:100vw;max-height:92vh}</style></head>
+<body><p>TITLE</p><img src="/stream.mjpg" alt="the drawn stream"></body></html>
+"""
+
+
+class MjpegServer:
+    """--serve: the newest drawn frame as an MJPEG stream (multipart/x-mixed-replace) at
+    /stream.mjpg, and a page showing it at /, from the standard library's HTTP server.
+
+    publish() hands a frame over and returns at once. One encoder thread turns the newest
+    frame into a JPEG once for every client, and only while someone watches; a slow client
+    skips to the newest JPEG.
+    """
+
+    def __init__(self, port: int, title: str, host: str = "0.0.0.0") -> None:
+        import html
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.page = PAGE.replace("TITLE", html.escape(title)).encode()
+        self.changed = threading.Condition()
+        self.image: Image.Image | None = None
+        self.jpeg = b""
+        self.image_number = self.jpeg_number = self.clients = self.encoded = 0
+        self.closed = False
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                route = self.path.split("?")[0]
+                if route in ("/", "/index.html"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(server.page)))
+                    self.end_headers()
+                    self.wfile.write(server.page)
+                elif route in ("/stream.mjpg", "/stream"):
+                    server.stream_to(self)
+                else:
+                    self.send_error(404)
+
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), Handler)
+        except OSError as exc:
+            fail(f"--serve {port}: cannot listen on {host}:{port} ({exc})")
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.threads = [
+            threading.Thread(target=self.httpd.serve_forever, args=(0.2,), daemon=True),
+            threading.Thread(target=self.encode, name="jpeg-encoder", daemon=True),
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def publish(self, image: Image.Image) -> None:
+        with self.changed:
+            self.image = image
+            self.image_number += 1
+            self.changed.notify_all()
+
+    def due(self) -> bool:
+        """A frame to encode: newer than the last JPEG, and someone watching."""
+        return self.clients > 0 and self.image_number > self.jpeg_number
+
+    def encode(self) -> None:
+        import io
+
+        while True:
+            with self.changed:
+                self.changed.wait_for(lambda: self.closed or self.due())
+                if self.closed:
+                    return
+                image, number = self.image, self.image_number
+            jpeg = io.BytesIO()
+            image.convert("RGB").save(jpeg, "JPEG", quality=80)
+            with self.changed:
+                self.jpeg, self.jpeg_number = jpeg.getvalue(), number
+                self.encoded += 1
+                self.changed.notify_all()
+
+    def stream_to(self, handler: Any) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "multipart/x-mixed-replace; boundary=porterframe")
+        handler.send_header("Cache-Control", "no-cache, no-store, private")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        with self.changed:
+            self.clients += 1
+            # The current JPEG at once when it is the newest frame's; else the encoder makes
+            # the newest frame's, now that someone watches.
+            current = self.image_number > 0 and self.jpeg_number == self.image_number
+            seen = self.jpeg_number - 1 if current else self.jpeg_number
+            self.changed.notify_all()
+        try:
+            while True:
+                with self.changed:
+                    while not self.closed and self.jpeg_number <= seen:
+                        self.changed.wait(1.0)
+                    if self.closed:
+                        break
+                    jpeg, seen = self.jpeg, self.jpeg_number
+                head = f"--porterframe\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+                handler.wfile.write(head.encode() + jpeg + b"\r\n")
+                handler.wfile.flush()
+            handler.wfile.write(b"--porterframe--\r\n")
+        except OSError:  # the client went away
+            pass
+        finally:
+            with self.changed:
+                self.clients -= 1
+
+    def close(self) -> None:
+        with self.changed:
+            self.closed = True
+            self.changed.notify_all()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+
+# ---- Live input: the loop -------------------------------------------------------------------
+
+
+class Stopped(Exception):
+    """SIGTERM or SIGHUP: the loop stops as on Ctrl-C, and the outputs are finalised."""
+
+
+def stop(number: int, _: Any) -> None:
+    raise Stopped(signal.Signals(number).name)
+
+
+def wait(number: int, _: Any) -> None:
+    print("finishing the outputs; a moment", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def handling(names: tuple[str, ...], handler: Any):
+    """`handler` for these signals inside the block. Signal handlers belong to the main
+    thread: in another (run_live called from a thread) this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    saved = {number: signal.signal(number, handler) for number in numbers}
+    try:
+        yield
+    finally:
+        for number, previous in saved.items():
+            signal.signal(number, previous)
+
+
+class Stats:
+    """Each stage's times (seconds): since the last status line, and over the whole run."""
+
+    def __init__(self) -> None:
+        self.recent: dict[str, list[float]] = {}
+        self.total: dict[str, list[float]] = {}
+        self.frames = self.recent_frames = 0
+        self.start = self.recent_start = time.monotonic()
+
+    def add(self, timings: dict[str, float]) -> None:
+        for stage, seconds in timings.items():
+            self.recent.setdefault(stage, []).append(seconds)
+            self.total.setdefault(stage, []).append(seconds)
+        self.frames += 1
+        self.recent_frames += 1
+
+    def status(self, dropped: int | None) -> str | None:
+        """A status line about once a second (None in between): fps and each stage."""
+        now = time.monotonic()
+        if now - self.recent_start < 1:
+            return None
+        line = f"{self.recent_frames / (now - self.recent_start):5.1f} fps, frame {self.frames}"
+        line += "" if dropped is None else f", dropped {dropped}"
+        line += f"; ms median/p90: {stages(self.recent)}"
+        self.recent, self.recent_frames, self.recent_start = {}, 0, now
+        return line
+
+
+def stages(times: dict[str, list[float]]) -> str:
+    figures = {stage: summarize(samples) for stage, samples in times.items()}
+    return ", ".join(f"{k} {v['median']:.1f}/{v['p90']:.1f}" for k, v in figures.items())
+
+
+def run_live(pipeline: Pipeline, args: argparse.Namespace, source: Source) -> None:
+    """Run the pipeline on every frame of the source until it ends, --frames N are done,
+    or Ctrl-C / SIGTERM stops it; the outputs are finalised on every way out.
+
+    Without --json: a photo's or a folder's results as each is done, a status line about
+    once a second, and a summary. With --json: one JSON document per frame (JSON Lines),
+    with the frame's number, its source and each stage's time.
+    """
+    frames = open_frames(source, parse_size(args.capture) if args.capture else None)
+    stats, stopped_by, result = Stats(), None, None
+    output: ImageOutput | VideoOutput | None = None
+    server: MjpegServer | None = None
+    try:
+        if args.output:
+            output = open_output(args.output, frames)
+        if args.serve is not None:
+            server = MjpegServer(args.serve, f"{MODEL_FILE} on {source.text}")
+            import socket
+
+            url = f"http://{socket.gethostname()}:{server.port}/"
+            print(f"serving the drawn frames on port {server.port}: open {url}", file=sys.stderr)
+        if frames.kind != "photo":
+            print(f"reading {source.text} with {frames.backend}", file=sys.stderr)
+        with handling(("SIGTERM", "SIGHUP"), stop):
+            while args.frames is None or stats.frames < args.frames:
+                start = time.perf_counter()
+                frame = frames.read()
+                if frame is None:
+                    break
+                timings = {"read": time.perf_counter() - start}
+                with stdout_to_stderr(args.json and stats.frames == 0):
+                    result = pipeline.infer(frame.image)
+                timings.update(pipeline.timings)
+                if output is not None or server is not None:
+                    start = time.perf_counter()
+                    image = frame.image  # drawn on in place: the frame is not used again
+                    image = image if image.mode == "RGB" else image.convert("RGB")
+                    drawn = draw_results(image, result)
+                    timings["draw"] = time.perf_counter() - start
+                    start = time.perf_counter()
+                    if output is not None:
+                        output.write(drawn, frame)
+                    if server is not None:
+                        server.publish(drawn)
+                    timings["output"] = time.perf_counter() - start
+                stats.add(timings)
+                if args.json:
+                    document = {
+                        "frame": frame.number,
+                        "source": frame.name,
+                        "timings_ms": {k: round(v * 1000.0, 3) for k, v in timings.items()},
+                        **public(result),
+                    }
+                    print(json.dumps(json_safe(document), allow_nan=False), flush=True)
+                    continue
+                if frames.kind == "folder":
+                    print(f"{frame.name}:")
+                if frames.kind in ("photo", "folder"):
+                    print_results(result)
+                line = stats.status(frames.dropped if frames.live else None)
+                if line is not None and frames.kind != "photo":
+                    print(line, flush=True)
+    except KeyboardInterrupt:
+        stopped_by = "Ctrl-C"
+    except Stopped as exc:
+        stopped_by = str(exc)
+    finally:
+        with handling(("SIGINT", "SIGTERM"), wait):
+            frames.close()
+            try:
+                if output is not None:
+                    output.close()
+            finally:
+                if server is not None:
+                    server.close()
+    if source.kind == "photo" and result is not None:
+        save_results(pipeline, result, args)
+    if stopped_by is not None:
+        print(f"stopped by {stopped_by}", file=sys.stderr)
+    seconds = time.monotonic() - stats.start
+    summary = f"{stats.frames} frame(s) in {seconds:.1f} s ({stats.frames / seconds:.1f} fps)"
+    summary += f", {frames.dropped} dropped to stay current" if frames.live else ""
+    summary += f"; ms median/p90: {stages(stats.total)}" if stats.frames else ""
+    out = sys.stderr if args.json else sys.stdout
+    print(summary, file=out)
+    print(describe_delegate(pipeline.runner.delegate), file=out)
+
+
 # ---- The command line ------------------------------------------------------------------
 
 
@@ -976,8 +2183,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--model", help=f"the model file (default: {MODEL_PATH} from this script's folder)"
     )
-    parser.add_argument("--image", help="a photo in any format Pillow reads")
-    parser.add_argument("--output", help="write the photo with the results drawn on it")
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument("--image", help="a photo in any format Pillow reads")
+    given.add_argument(
+        "--source",
+        metavar="SRC",
+        help="live input: a photo, a folder of images, a video file, camera:N (the board's "
+        "camera), /dev/videoN (a USB webcam) or gst:DESCRIPTION (a GStreamer source)",
+    )
+    parser.add_argument(
+        "--output",
+        help="write the photo with the results drawn on it; with --source: one per photo, a folder of them for a folder, an MP4 for a video or a stream",
+    )
+    parser.add_argument(
+        "--serve",
+        type=int,
+        metavar="PORT",
+        help="with --source: serve the drawn frames to a browser, at http://BOARD:PORT/",
+    )
+    parser.add_argument(
+        "--frames", type=int, metavar="N", help="with --source: stop after N frames"
+    )
+    parser.add_argument(
+        "--capture",
+        metavar="WxH",
+        help="with --source camera:N or /dev/videoN: the capture size (default 1280x720 "
+        "for a camera, 640x480 for a webcam)",
+    )
     parser.add_argument(
         "--channels",
         type=str.lower,
@@ -1025,7 +2257,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--labels", metavar="FILE", help="class names, one per line, in place of LABELS"
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON document (with --source, one line per frame)",
+    )
     parser.add_argument(
         "--save-outputs",
         metavar="FOLDER",
@@ -1046,6 +2282,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.frames is not None and args.frames < 1:
+        parser.error("--frames must be at least 1")
     return args
 
 
@@ -1126,6 +2364,7 @@ def json_safe(value: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> None:
+    source = live_source(args)
     image = load_image(args.image) if args.image is not None else None
     options = {name: getattr(args, name) for name in OPTIONS}
     with stdout_to_stderr(args.json):
@@ -1140,8 +2379,11 @@ def run(args: argparse.Namespace) -> None:
             labels=read_labels(args.labels) if args.labels else None,
             **options,
         )
-    if image is None:
-        fail("pass --image PHOTO")
+    if image is None and source is None:
+        fail("pass --image PHOTO, or --source for live input")
+    if source is not None:
+        run_live(pipeline, args, source)
+        return
     warm_up = args.runs > 1
     times: dict[str, list[float]] = {}
     for number in range(args.runs + warm_up):
@@ -1151,12 +2393,11 @@ def run(args: argparse.Namespace) -> None:
             for stage, seconds in pipeline.timings.items():
                 times.setdefault(stage, []).append(seconds)
     timings = {stage: summarize(samples) for stage, samples in times.items()}
-    if args.save_outputs:
-        save_outputs(pipeline.raw_outputs, args.save_outputs)
+    save_results(pipeline, result, args)
     if args.output:
         if image is None:
-            fail("--output needs --image")
-        save_annotated(image, result, args.output)
+            fail("--output needs --image or --source")
+        save_image(draw_results(image.convert("RGB"), result), args.output)
     if args.json:
         document = {
             "model": pipeline.runner.path.name,
@@ -1177,10 +2418,15 @@ def run(args: argparse.Namespace) -> None:
     print(describe_delegate(pipeline.runner.delegate))
 
 
-def save_annotated(image: Image.Image, result: dict, path: str) -> None:
-    annotated = draw_results(image.convert("RGB"), result)
+def save_results(pipeline: Pipeline, result: dict[str, Any], args: argparse.Namespace) -> None:
+    """--save-outputs, for one photo."""
+    if args.save_outputs:
+        save_outputs(pipeline.raw_outputs, args.save_outputs)
+
+
+def save_image(image: Image.Image, path: str) -> None:
     try:
-        annotated.save(path)
+        image.save(path)
     except (OSError, ValueError) as exc:
         fail(f"cannot write {path!r} ({exc})")
 

@@ -46,6 +46,9 @@ _BASE_IMPORTS = frozenset(
 )
 _BASE_TYPING = frozenset({"Any", "NoReturn"})
 _RUNTIME_IMPORTS = {"tflite": frozenset({"tempfile"}), "onnx": frozenset()}
+# What an image script's live input (--source) adds; the rest it imports when a stream,
+# an MP4 or --serve asks for it.
+_LIVE_IMPORTS = frozenset({"shutil", "signal", "threading"})
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ def make_plan(info: ModelInfo, options: ScaffoldOptions) -> ScriptPlan:
             | set(family.imports)
             | _RUNTIME_IMPORTS[info.format]
             | ({"zipfile"} if info.bundle and info.bundle["kind"] == "zip" else set())
+            | (_LIVE_IMPORTS if image else set())
         ),
         typing_names=sorted(_BASE_TYPING | ({"NamedTuple"} if image else set())),
         warnings=warnings,
@@ -472,8 +476,11 @@ def _docstring(info: ModelInfo, family: Family, command: str, has_image: bool) -
     lines += [
         "",
         f"Run it: python3 SCRIPT {run} [--delegate qnn-htp] (--help for more).",
-        f"Or import it: pipeline = prepare(); result = {call}",
     ]
+    if has_image:
+        serve = " --serve 8080" if family.draws else ""
+        lines.append(f"Live: python3 SCRIPT --source camera:0{serve} (or a video, a folder).")
+    lines.append(f"Or import it: pipeline = prepare(); result = {call}")
     return "\n".join(lines) + "\n"
 
 
