@@ -72,3 +72,11 @@ def wheel_cache(request, tmp_path_factory) -> Path:
     if cache is not None:
         return Path(cache.mkdir("porter-downloads"))
     return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture
+def fake_gst(tmp_path, monkeypatch):
+    """A fake gst-launch-1.0 first on PATH, the only backend scripts try (live tests)."""
+    from tests.live_support import FakeGst
+
+    return FakeGst(tmp_path, monkeypatch)
