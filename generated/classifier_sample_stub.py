@@ -1511,12 +1511,14 @@ def run_live(pipeline: Pipeline, args: argparse.Namespace, source: Source) -> No
     once a second, and a summary. With --json: one JSON document per frame (JSON Lines),
     with the frame's number, its source and each stage's time.
     """
-    frames = open_frames(source, parse_size(args.capture) if args.capture else None)
     stats, stopped_by, result = Stats(), None, None
+    frames: Photos | Stream | None = None
     try:
-        if frames.kind != "photo":
-            print(f"reading {source.text} with {frames.backend}", file=sys.stderr)
         with handling(("SIGTERM", "SIGHUP"), stop):
+            frames = open_frames(source, parse_size(args.capture) if args.capture else None)
+            stats = Stats()  # from the first frame on, a camera's start-up left out
+            if frames.kind != "photo":
+                print(f"reading {source.text} with {frames.backend}", file=sys.stderr)
             while args.frames is None or stats.frames < args.frames:
                 start = time.perf_counter()
                 frame = frames.read()
@@ -1549,11 +1551,14 @@ def run_live(pipeline: Pipeline, args: argparse.Namespace, source: Source) -> No
         stopped_by = str(exc)
     finally:
         with handling(("SIGINT", "SIGTERM"), wait):
-            frames.close()
-    if source.kind == "photo" and result is not None:
-        save_results(pipeline, result, args)
+            if frames is not None:
+                frames.close()
     if stopped_by is not None:
         print(f"stopped by {stopped_by}", file=sys.stderr)
+    if frames is None:  # stopped while the source was starting
+        return
+    if source.kind == "photo" and result is not None:
+        save_results(pipeline, result, args)
     seconds = time.monotonic() - stats.start
     summary = f"{stats.frames} frame(s) in {seconds:.1f} s ({stats.frames / seconds:.1f} fps)"
     summary += f", {frames.dropped} dropped to stay current" if frames.live else ""

@@ -2055,22 +2055,24 @@ def run_live(pipeline: Pipeline, args: argparse.Namespace, source: Source) -> No
     once a second, and a summary. With --json: one JSON document per frame (JSON Lines),
     with the frame's number, its source and each stage's time.
     """
-    frames = open_frames(source, parse_size(args.capture) if args.capture else None)
     stats, stopped_by, result = Stats(), None, None
+    frames: Photos | Stream | None = None
     output: ImageOutput | VideoOutput | None = None
     server: MjpegServer | None = None
     try:
-        if args.output:
-            output = open_output(args.output, frames)
-        if args.serve is not None:
-            server = MjpegServer(args.serve, f"{MODEL_FILE} on {source.text}")
-            import socket
-
-            url = f"http://{socket.gethostname()}:{server.port}/"
-            print(f"serving the drawn frames on port {server.port}: open {url}", file=sys.stderr)
-        if frames.kind != "photo":
-            print(f"reading {source.text} with {frames.backend}", file=sys.stderr)
         with handling(("SIGTERM", "SIGHUP"), stop):
+            frames = open_frames(source, parse_size(args.capture) if args.capture else None)
+            stats = Stats()  # from the first frame on, a camera's start-up left out
+            if args.output:
+                output = open_output(args.output, frames)
+            if args.serve is not None:
+                server = MjpegServer(args.serve, f"{MODEL_FILE} on {source.text}")
+                import socket
+
+                url = f"http://{socket.gethostname()}:{server.port}/"
+                print(f"serving on port {server.port}: open {url} in a browser", file=sys.stderr)
+            if frames.kind != "photo":
+                print(f"reading {source.text} with {frames.backend}", file=sys.stderr)
             while args.frames is None or stats.frames < args.frames:
                 start = time.perf_counter()
                 frame = frames.read()
@@ -2115,17 +2117,20 @@ def run_live(pipeline: Pipeline, args: argparse.Namespace, source: Source) -> No
         stopped_by = str(exc)
     finally:
         with handling(("SIGINT", "SIGTERM"), wait):
-            frames.close()
+            if frames is not None:
+                frames.close()
             try:
                 if output is not None:
                     output.close()
             finally:
                 if server is not None:
                     server.close()
-    if source.kind == "photo" and result is not None:
-        save_results(pipeline, result, args)
     if stopped_by is not None:
         print(f"stopped by {stopped_by}", file=sys.stderr)
+    if frames is None:  # stopped while the source was starting
+        return
+    if source.kind == "photo" and result is not None:
+        save_results(pipeline, result, args)
     seconds = time.monotonic() - stats.start
     summary = f"{stats.frames} frame(s) in {seconds:.1f} s ({stats.frames / seconds:.1f} fps)"
     summary += f", {frames.dropped} dropped to stay current" if frames.live else ""

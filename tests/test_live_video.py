@@ -214,6 +214,24 @@ def test_stopping_finalises_the_mp4(how, writer, fake_gst, monkeypatch, tmp_path
     assert 1 <= rate <= 60
 
 
+def test_stopping_while_the_camera_starts(fake_gst, tmp_path):
+    """SIGTERM while the script waits for a camera's first frame: a clean stop, and the
+    gst-launch-1.0 it started (in a session of its own) is not left running."""
+    fake_gst.set(delay=600)
+    with open(tmp_path / "stdout.txt", "w") as out, open(tmp_path / "stderr.txt", "w") as err:
+        process = start_script(FACES, "--source", "camera:0", stdout=out, stderr=err)
+        try:
+            wait_for(lambda: fake_gst.pids())
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert code == 0 and "stopped by SIGTERM" in (tmp_path / "stderr.txt").read_text()
+    with pytest.raises(ProcessLookupError):
+        os.kill(fake_gst.pids()[0], 0)
+
+
 def test_a_broken_video_is_one_line(tmp_path):
     video = tmp_path / "broken.mp4"
     video.write_bytes(b"not a video at all")

@@ -87,7 +87,7 @@ class FakeGst:
         monkeypatch.setenv("PATH", f"{self.bin}{os.pathsep}{os.environ['PATH']}")
         monkeypatch.setenv("FAKE_GST_LOG", str(self.log_path))
         monkeypatch.setenv("PORTER_LIVE_BACKENDS", "gst-launch")
-        for name in ("FRAMES", "FPS", "ELEMENTS", "FAIL", "PHOTOS"):
+        for name in ("FRAMES", "FPS", "DELAY", "ELEMENTS", "FAIL", "PHOTOS"):
             monkeypatch.delenv(f"FAKE_GST_{name}", raising=False)
 
     def set(self, **values: object) -> None:
@@ -98,6 +98,11 @@ class FakeGst:
         if not self.log_path.exists():
             return []
         return [json.loads(line) for line in self.log_path.read_text().splitlines()]
+
+    def pids(self) -> list[int]:
+        """The process ids of the gst-launch-1.0 calls, in order."""
+        path = self.log_path.with_name(self.log_path.name + ".pids")
+        return [int(line) for line in path.read_text().split()] if path.exists() else []
 
     def source_call(self) -> list[str]:
         """The arguments of the one gst-launch-1.0 that read a source."""

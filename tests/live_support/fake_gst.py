@@ -1,9 +1,11 @@
 """A fake gst-launch-1.0 / gst-inspect-1.0, put first on PATH by the tests' fake_gst fixture.
 
-gst-launch-1.0 appends its arguments (a JSON list) to $FAKE_GST_LOG, then:
+gst-launch-1.0 appends its arguments (a JSON list) to $FAKE_GST_LOG and its process id to
+$FAKE_GST_LOG.pids, then:
   * with fdsink: streams $FAKE_GST_FRAMES (default: endless) raw RGB frames of the size in
     the last RGB caps, rows padded to 4 bytes with 0xEE as GStreamer lays them out, at
-    $FAKE_GST_FPS (0: as fast as the pipe takes them). Frame k is photo k % n of the PNGs
+    $FAKE_GST_FPS (0: as fast as the pipe takes them), the first after $FAKE_GST_DELAY
+    seconds (default 0: a camera that starts at once). Frame k is photo k % n of the PNGs
     in $FAKE_GST_PHOTOS (name order, resized to the caps' size when they differ), else
     pattern.pattern(k);
   * with fdsrc: counts the frames rawvideoparse would cut from stdin and, at its end,
@@ -62,6 +64,8 @@ def launch(argv: list[str]) -> int:
     if log:
         with open(log, "a") as handle:
             handle.write(json.dumps(argv) + "\n")
+        with open(log + ".pids", "a") as handle:
+            handle.write(f"{os.getpid()}\n")
     if os.environ.get("FAKE_GST_FAIL"):
         print(os.environ["FAKE_GST_FAIL"], file=sys.stderr)
         return 1
@@ -76,6 +80,7 @@ def launch(argv: list[str]) -> int:
         count = int(os.environ.get("FAKE_GST_FRAMES", "0")) or 10**9
         fps = float(os.environ.get("FAKE_GST_FPS", "0"))
         out = sys.stdout.buffer
+        time.sleep(float(os.environ.get("FAKE_GST_DELAY", "0")))
         start = time.monotonic()
         for k, frame in zip(range(count), frames(width, height), strict=False):
             rows = np.full((height, stride), 0xEE, np.uint8)
