@@ -226,7 +226,9 @@ def test_wheel_install_scaffolds(tmp_path):
     site = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
     Path(site.stdout.strip(), "test-deps.pth").write_text("\n".join(deps) + "\n")
     source = tmp_path / "src"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", "*.egg-info", "build"))
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "*.egg-info", "build")
+    )
     install = run(
         [str(python), "-m", "pip", "install", "--no-deps", "-q", str(source)],
         timeout=600,
