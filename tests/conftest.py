@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -80,3 +82,15 @@ def fake_gst(tmp_path, monkeypatch):
     from tests.live_support import FakeGst
 
     return FakeGst(tmp_path, monkeypatch)
+
+
+def import_script(path: Path, name: str | None = None) -> ModuleType:
+    """A generated script imported as a module (numpy and PIL at import, the runtime when
+    prepare() runs), registered in sys.modules so its dataclasses resolve."""
+    name = name or f"generated_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

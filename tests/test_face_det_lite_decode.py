@@ -8,8 +8,6 @@ quic/ai-hub-models' face_det_lite utils.py / app.py with plain loops.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -20,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tests import reference_face_det_lite as ref
+from tests.conftest import import_script
 
 GENERATED = Path(__file__).resolve().parent.parent / "generated"
 ROWS, COLS = 60, 80
@@ -28,13 +27,8 @@ THRESHOLD = 0.55  # app.py's
 
 
 def load_script(filename: str) -> ModuleType:
-    """Import a generated script as a module (it imports only numpy and PIL at load)."""
-    name = f"generated_{Path(filename).stem}"
-    spec = importlib.util.spec_from_file_location(name, GENERATED / filename)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    """Import a generated script (under generated/) as a module."""
+    return import_script(GENERATED / filename)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ mediapipe==0.10.14 wheel, on real photos."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import warnings
@@ -27,7 +26,7 @@ from porter.scaffold import generate
 from tests import photos as wheels
 from tests import reference_detection as detection
 from tests import reference_mediapipe_face as ref
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, import_script, run
 from tests.test_samples_detection import COINS
 from tests.test_samples_detection import letterbox as pillow_letterbox
 
@@ -37,17 +36,9 @@ F32 = np.float32
 LOW = -20.0  # a background logit
 
 
-def load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    return load(SCRIPT, "generated_mediapipe_face_sample")
+    return import_script(SCRIPT, "generated_mediapipe_face_sample")
 
 
 def decoder(module: ModuleType, zero_anchors: bool = False, **options):
@@ -239,7 +230,7 @@ def scaffolded(model: Path, name: str) -> tuple[ModuleType, list[str]]:
     out = model.with_suffix(".py")
     text, said = generate(ScaffoldOptions(str(model), str(out)))
     out.write_text(text)
-    return load(out, name), said
+    return import_script(out, name), said
 
 
 SPLIT = [

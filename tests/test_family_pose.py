@@ -5,7 +5,6 @@ the sample model run end to end on a photo with a bright dot."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from porter.plan import ScaffoldOptions, make_plan
 from porter.samples import pose as sample
 from porter.scaffold import generate
 from tests import reference_pose as ref
-from tests.conftest import ROOT, assert_one_line_error, run
+from tests.conftest import ROOT, assert_one_line_error, import_script, run
 
 SCRIPT = ROOT / "generated" / "pose_sample.py"
 MODEL = ROOT / "samples" / "pose_sample.tflite"
@@ -28,17 +27,9 @@ F32 = np.float32
 J, H, W = 17, 64, 48
 
 
-def load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    return load(SCRIPT, "generated_pose_sample")
+    return import_script(SCRIPT, "generated_pose_sample")
 
 
 def geometry_for(script, width: int, height: int, box=None):
@@ -362,7 +353,7 @@ def test_onnx_channels_first_export(script, tmp_path):
     out = tmp_path / "pose_onnx.py"
     text, _ = generate(ScaffoldOptions(str(model), str(out)))
     out.write_text(text)
-    onnx_script = load(out, "generated_pose_onnx")
+    onnx_script = import_script(out, "generated_pose_onnx")
     assert onnx_script.CHANNELS_LAST is False and onnx_script.IMAGE_INPUT == "image"
     maps = random_maps(3)
     outputs = {"heatmaps": {"dtype": "float32", "quantization": None}}

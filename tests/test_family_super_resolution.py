@@ -5,7 +5,6 @@ is a bilinear x4 upscaler, so a seamless tiling gives that resize back)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from PIL import Image
 from porter.plan import ScaffoldOptions
 from porter.scaffold import generate
 from tests import reference_super_resolution as ref
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, import_script, run
 
 LITERT = pytest.importorskip("ai_edge_litert.interpreter")
 SCRIPT = ROOT / "generated" / "super_resolution_sample.py"
@@ -27,18 +26,9 @@ SAMPLE_Q = (1 / 255, 0)  # the sample's output, as QuickSRNet-small w8a8's
 ESRGAN_Q = (0.00497, 25)  # Real-ESRGAN-general-x4v3 w8a8's output
 
 
-def load_script(path: Path, name: str) -> ModuleType:
-    """Import a generated script as a module (numpy and PIL at load, the runtime later)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    return load_script(SCRIPT, "generated_super_resolution_sample")
+    return import_script(SCRIPT, "generated_super_resolution_sample")
 
 
 @pytest.fixture(scope="module")
@@ -388,7 +378,7 @@ def test_onnx_nchw_export(tmp_path):
     text, said = generate(options)
     assert "family: super_resolution" in said[0] and "[1, 3, 512, 512]" in said[0]
     script_path.write_text(text)
-    module = load_script(script_path, "generated_upscaler_onnx")
+    module = import_script(script_path, "generated_upscaler_onnx")
     image = photo(300, 170)
     upscaled = module.prepare(model).infer(image)["_image"]
     assert upscaled.shape == (680, 1200, 3)

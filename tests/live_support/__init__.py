@@ -4,7 +4,6 @@ with PyAV from scikit-image's photos, and readers for what the scripts write."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.conftest import import_script
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -27,12 +28,7 @@ PHOTO_NAMES = ("astronaut", "coffee", "chelsea", "rocket")
 
 def load_script(path: Path = FACES):
     """A generated script imported as a module, to test its live pieces one by one."""
-    name = f"live_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_script(path, f"live_{path.stem}")
 
 
 def run_script(script: Path, *args: str, env: dict | None = None, timeout: float = 120):
