@@ -2409,6 +2409,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # stdout's reader went away (| head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except KeyboardInterrupt:  # Ctrl-C outside the live loop (which stops cleanly itself)
+        print("stopped by Ctrl-C", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from tests import models
-from tests.conftest import ROOT, assert_one_line_error, porter, run
+from tests.conftest import ROOT, assert_one_line_error, import_script, porter, run
 from tests.npu.stub_delegate import build_stub_delegate_or_skip
 
 
@@ -256,3 +256,15 @@ def test_delegate_that_takes_few_operators_is_reported(tmp_path):
     env["STUB_DELEGATE_CLAIM"] = "all"
     ran = script_run(script, "--random-input", "--delegate", "qnn-htp", env=env)
     assert ran.returncode == 0 and "took only" not in ran.stderr
+
+
+def test_ctrl_c_outside_the_live_loop_is_one_line(monkeypatch, capsys):
+    """Ctrl-C while the model loads or a photo runs: one line and exit 130, no traceback."""
+    script = import_script(ROOT / "generated" / "face_det_lite_sample.py")
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(script, "run", interrupted)
+    assert script.main(["--image", "photo.png"]) == 130
+    assert capsys.readouterr().err == "stopped by Ctrl-C\n"
