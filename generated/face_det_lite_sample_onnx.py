@@ -1123,8 +1123,9 @@ def protobuf_packed(data: Any, span: tuple[int, int]) -> list[int]:
 CAMERA_SIZE = (1280, 720)
 CAMERA_FPS = 30
 USB_SIZE = (640, 480)
-# The frame size asked of a gst-launch-1.0 pipe when nothing else names one: a raw pipe
-# carries no sizes.
+# The frame size asked of a gst-launch-1.0 pipe when nothing else names one (a raw pipe
+# carries no sizes): a video file or gst: source under a fit that keeps the stream's
+# size. Its pixels stay square: the picture keeps its aspect between black borders.
 PIPE_SIZE = (640, 480)
 FIRST_FRAME_SECONDS = 20.0  # a camera can take a few seconds to give its first frame
 # A file with one of these suffixes is a photo; any other file, a video.
@@ -1247,16 +1248,24 @@ def source_tokens(source: Source, capture: tuple[int, int] | None) -> list[str]:
 
 
 def convert_tokens(
-    size: tuple[int, int] | None, transform: bool, packed: bool, fmt: str = "RGB"
+    size: tuple[int, int] | None,
+    transform: bool,
+    packed: bool,
+    fmt: str = "RGB",
+    square: bool = False,
 ) -> list[str]:
     """Colour conversion and scaling to `fmt` at `size` (None: the source's size).
 
     transform: the boards' GPU converter, qtivtransform, is there. It pads its rows; a
     reader that takes GStreamer's default row stride (packed: a pipe, or OpenCV) cannot
     read them, so the GPU converts and scales to NV12 and videoconvert packs the small
-    frame.
+    frame. square: keep the source's aspect in a size that ignores it; videoscale then
+    adds black borders (its add-borders) instead of stretching the picture.
     """
     dims = f",width={size[0]},height={size[1]}" if size else ""
+    if square:  # videoscale's borders, which qtivtransform may not add
+        caps = f"video/x-raw,format={fmt}{dims},pixel-aspect-ratio=1/1"
+        return ["videoconvert", "!", "videoscale", "!", caps]
     if transform and not packed:
         return ["qtivtransform", "!", f"video/x-raw,format={fmt}{dims}"]
     if transform and size and size[0] % 2 == 0 and size[1] % 2 == 0:
@@ -1513,7 +1522,10 @@ class GstLaunchReader:
         if size is None and source.kind in ("camera", "usb"):
             size = capture or (CAMERA_SIZE if source.kind == "camera" else USB_SIZE)
         self.size = size or PIPE_SIZE
-        convert = convert_tokens(self.size, gst_element_exists("qtivtransform"), packed=True)
+        if size is None:  # a size the source was not asked for: square pixels, borders
+            convert = convert_tokens(self.size, False, packed=True, square=True)
+        else:
+            convert = convert_tokens(self.size, gst_element_exists("qtivtransform"), packed=True)
         self.argv = [launch, "-q", *source_tokens(source, capture), "!", *convert]
         self.argv += ["!", "fdsink", "fd=1", "sync=false"]
         self.stride = default_stride(self.size[0])

@@ -57,6 +57,24 @@ def test_gst_launch_subprocess_on_videotestsrc(width, monkeypatch):
         assert_smpte_bars(image, width)
 
 
+def test_gst_launch_subprocess_keeps_a_wide_picture_wide(monkeypatch):
+    """A source whose size the pipe does not know, 320x90, comes as PIPE_SIZE (640x480)
+    with the picture 640x180 between black borders, not stretched to 640x480."""
+    real_gst_launch()
+    script = load_script(FACES)
+    monkeypatch.setenv("PORTER_LIVE_BACKENDS", "gst-launch")
+    monkeypatch.setattr(script, "LIVE_SIZE", None)
+    wide = "gst:videotestsrc is-live=true pattern=white ! video/x-raw,width=320,height=90"
+    frames = script.open_frames(script.parse_source(wide), None)
+    try:
+        image = np.asarray(frames.read().image)
+    finally:
+        frames.close()
+    assert image.shape == (480, 640, 3)
+    lit = np.flatnonzero(image.max(axis=(1, 2)) > 0)
+    assert (lit[0], lit[-1]) == (150, 329) and (image[150:330] == 255).all()
+
+
 @cache
 def system_python_lacks(modules: str) -> str | None:
     """Why Debian's python3 cannot run a test (None when it can)."""

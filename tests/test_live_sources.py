@@ -153,6 +153,27 @@ def test_file_pipeline_reads_every_frame_in_order(script, fake_gst, monkeypatch,
         assert np.array_equal(np.asarray(frame.image), pattern(frame.number, 298, 101))
 
 
+def test_pipe_keeps_the_aspect_of_a_source_of_unknown_size(script, fake_gst, monkeypatch, tmp_path):
+    """A fit that keeps the stream's size, on a file: the pipe cannot learn the size, so it
+    asks for PIPE_SIZE in square pixels (videoscale's black borders, not a stretch), on the
+    CPU even where qtivtransform is there."""
+    video = tmp_path / "wide.mp4"
+    video.write_bytes(b"\0")
+    fake_gst.set(frames=1, elements="qtivtransform")
+    monkeypatch.setattr(script, "LIVE_SIZE", None)
+    frames = script.open_frames(script.parse_source(str(video)), None)
+    try:
+        frame = frames.read()
+    finally:
+        frames.close()
+    assert fake_gst.source_call()[5:] == [
+        *["!", "videoconvert", "!", "videoscale", "!"],
+        "video/x-raw,format=RGB,width=640,height=480,pixel-aspect-ratio=1/1",
+        *SINK,
+    ]
+    assert frame.image.size == script.PIPE_SIZE
+
+
 def test_gst_description_is_split_like_a_shell(script, fake_gst):
     fake_gst.set(frames=1)
     frames_of(script, 'gst:videotestsrc pattern=ball ! textoverlay text="a b"', 1)
