@@ -157,22 +157,39 @@ def source_indices(size: int, new_size: int) -> tuple[np.ndarray, ...]:
 def resize_bilinear(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
     """(H, W[, C]) uint8 pixels to (height, width[, C]) float32 values in 0..1, as
     F.interpolate(x / 255, mode="bilinear") computes them: rows of columns, the rows'
-    weights last. Only the source rows and columns used are converted to floats."""
+    weights last. Only the source rows and columns used are converted to floats; when
+    output rows share source rows (an upscale), each is interpolated once."""
     first_row, second_row, row_low, row_high = source_indices(pixels.shape[0], height)
-    first_col, second_col, col_low, col_high = source_indices(pixels.shape[1], width)
+    columns = source_indices(pixels.shape[1], width)
+    rows, line_of = np.unique(np.concatenate((first_row, second_row)), return_inverse=True)
+    if rows.size <= height:
+        lines = across_columns(pixels, rows, *columns)
+        first, second = lines[line_of[:height]], lines[line_of[height:]]
+    else:
+        first = across_columns(pixels, first_row, *columns)
+        second = across_columns(pixels, second_row, *columns)
+    values = first * row_low[:, np.newaxis] + second * row_high[:, np.newaxis]
+    return values.reshape(height, width, *pixels.shape[2:])
+
+
+def across_columns(
+    pixels: np.ndarray,
+    rows: np.ndarray,
+    first_col: np.ndarray,
+    second_col: np.ndarray,
+    col_low: np.ndarray,
+    col_high: np.ndarray,
+) -> np.ndarray:
+    """The given source rows interpolated across columns: (rows, width x channels) values."""
     channels = pixels.shape[2] if pixels.ndim == 3 else 1
     # A row of values is width x channels long: each column's weight once per channel.
     col_low, col_high = np.repeat(col_low, channels), np.repeat(col_high, channels)
-    lines = []
-    for rows in (first_row, second_row):
-        picked = np.take(pixels, rows, axis=0)
-        low = np.take(picked, first_col, axis=1).reshape(height, -1).astype(np.float32)
-        high = np.take(picked, second_col, axis=1).reshape(height, -1).astype(np.float32)
-        low /= np.float32(255)
-        high /= np.float32(255)
-        lines.append(low * col_low + high * col_high)
-    values = lines[0] * row_low[:, np.newaxis] + lines[1] * row_high[:, np.newaxis]
-    return values.reshape(height, width, *pixels.shape[2:])
+    picked = np.take(pixels, rows, axis=0)
+    low = np.take(picked, first_col, axis=1).reshape(rows.size, -1).astype(np.float32)
+    high = np.take(picked, second_col, axis=1).reshape(rows.size, -1).astype(np.float32)
+    low /= np.float32(255)
+    high /= np.float32(255)
+    return low * col_low + high * col_high
 
 
 def to_layout(pixels: np.ndarray, channels: str) -> np.ndarray:
