@@ -211,59 +211,88 @@ def feather(starts: tuple[int, ...], tile: int, scale: int) -> list[np.ndarray]:
     ]
 
 
-def stitch(layout: Tiles, tiles: Any, scale: int) -> np.ndarray:
+class Span(NamedTuple):
+    """A stretch of the upscaled photo along one axis, [start, stop), where the same tiles
+    have weight: each as (its index on this axis, its weights over the span)."""
+
+    start: int
+    stop: int
+    parts: list[tuple[int, np.ndarray]]
+
+
+def spans(starts: tuple[int, ...], tile: int, scale: int, size: int) -> list[Span]:
+    """The upscaled axis cut where any tile's weight starts, stops or reaches exactly 1.
+
+    A span with one tile is that tile's alone (its weight there is exactly 1: its own
+    weight over itself); elsewhere tiles cross-fade. A loop per tile, not per pixel.
+    """
+    weights = feather(starts, tile, scale)
+    cuts, reach = {0, size}, []  # reach: where each tile's weight is above 0
+    for start, weight in zip(starts, weights, strict=True):
+        above, whole = np.flatnonzero(weight > 0), np.flatnonzero(weight == 1)
+        reach.append((start * scale + above[0], start * scale + above[-1] + 1))
+        cuts.update(reach[-1])
+        if whole.size:
+            cuts.update((start * scale + whole[0], start * scale + whole[-1] + 1))
+    edges = sorted(cut for cut in cuts if 0 <= cut <= size)
+    result = []
+    for index, low in enumerate(edges[:-1]):
+        high = edges[index + 1]
+        tiles = zip(starts, weights, reach, strict=True)
+        parts = [
+            (number, weight[low - start * scale : high - start * scale])
+            for number, (start, weight, (first, last)) in enumerate(tiles)
+            if first <= low and high <= last
+        ]
+        result.append(Span(low, high, parts))
+    return result
+
+
+def stitch(
+    layout: Tiles, tiles: list[np.ndarray], scale: int, pixels: Any = np.asarray
+) -> np.ndarray:
     """The tiles' results blended into one image of the photo's size times `scale`.
 
-    `tiles` yields one (INPUT_HEIGHT * scale, INPUT_WIDTH * scale[, C]) array per tile, in
-    the layout's order (it may be a generator: a tile is needed only while it is added).
-    Tiles are added row of tiles by row of tiles into a float32 band one tile high; rows
-    of the band that no later tile reaches are final and leave it, so only one band is
-    ever held in floats. Integer tiles give an image of their type, rounded to nearest
-    (tiles that agree on a pixel give exactly their value); float tiles give float32.
-    Pixels are handled as rows of width x C values (long rows are numpy's fast case).
+    `tiles` holds one (INPUT_HEIGHT * scale, INPUT_WIDTH * scale, C) array per tile, in
+    the layout's order; `pixels` turns a block of one into the values to blend (e.g. a
+    table lookup of raw codes), so each tile is converted only where it is used. Where
+    one tile alone has weight (most of the photo) its pixels are copied; only across the
+    overlaps are tiles multiplied by their weights and added, in the layout's order, in
+    float32. Integer tiles give an image of their type, rounded to nearest (tiles that
+    agree on a pixel give exactly their value); float tiles give float32.
     """
-    span_y, span_x = INPUT_HEIGHT * scale, INPUT_WIDTH * scale
     height, width = layout.height * scale, layout.width * scale
-    row_weights = feather(layout.rows, INPUT_HEIGHT, scale)
-    column_weights = feather(layout.columns, INPUT_WIDTH, scale)
-    tiles = iter(tiles)
-    first = np.asarray(next(tiles))
-    channels = first.shape[2:]
-    depth = math.prod(channels)  # values per pixel
-    # A column's weights, once per value of a pixel.
-    column_weights = [np.repeat(weight, depth) for weight in column_weights]
-    dtype = first.dtype if first.dtype.kind in "iu" else np.dtype(np.float32)
-    image = np.empty((height, width * depth), dtype)
-    band = np.zeros((span_y, (layout.columns[-1] * scale + span_x) * depth), np.float32)
-    weighted = np.empty((span_y, span_x * depth), np.float32)
-    base = 0  # the image row that is the band's first
+    row_spans = spans(layout.rows, INPUT_HEIGHT, scale, height)
+    column_spans = spans(layout.columns, INPUT_WIDTH, scale, width)
+    sample = pixels(tiles[0][:1, :1])
+    dtype = sample.dtype if sample.dtype.kind in "iu" else np.dtype(np.float32)
+    image = np.empty((height, width, sample.shape[2]), dtype)
 
-    def flush(rows: int) -> None:
-        """The band's first `rows` rows are final: into the image, the rest moved up."""
-        nonlocal base
-        done = min(rows, height - base)
-        if done > 0:
-            values = band[:done, : width * depth]
+    def block_of(row: int, column: int, rows: Span, columns: Span) -> np.ndarray:
+        """Tile (row, column)'s pixels over the block rows x columns of the image."""
+        top, left = layout.rows[row] * scale, layout.columns[column] * scale
+        tile = tiles[row * len(layout.columns) + column]
+        cut = tile[rows.start - top : rows.stop - top, columns.start - left : columns.stop - left]
+        return pixels(cut)
+
+    for rows in row_spans:
+        for columns in column_spans:
+            block = image[rows.start : rows.stop, columns.start : columns.stop]
+            if len(rows.parts) == 1 and len(columns.parts) == 1:
+                block[...] = block_of(rows.parts[0][0], columns.parts[0][0], rows, columns)
+                continue
+            total = np.zeros(block.shape, np.float32)
+            for row, row_weight in rows.parts:
+                for column, column_weight in columns.parts:
+                    values = block_of(row, column, rows, columns)
+                    weighted = values * row_weight[:, np.newaxis, np.newaxis]
+                    weighted *= column_weight[:, np.newaxis]
+                    total += weighted
             if dtype.kind != "f":
                 limits = np.iinfo(dtype)
-                np.clip(np.rint(values, out=values), limits.min, limits.max, out=values)
-            image[base : base + done] = values
-        band[: span_y - rows] = band[rows:]
-        band[span_y - rows :] = 0
-        base += rows
-
-    for row, (top, row_weight) in enumerate(zip(layout.rows, row_weights, strict=True)):
-        if top * scale > base:
-            flush(top * scale - base)
-        for column, (left, column_weight) in enumerate(
-            zip(layout.columns, column_weights, strict=True)
-        ):
-            values = np.asarray(next(tiles)) if row or column else first
-            np.multiply(values.reshape(span_y, -1), row_weight[:, np.newaxis], out=weighted)
-            np.multiply(weighted, column_weight, out=weighted)
-            band[:, left * scale * depth : (left * scale + span_x) * depth] += weighted
-    flush(span_y)
-    return image.reshape(height, width, *channels)
+                np.clip(np.rint(total, out=total), limits.min, limits.max, out=total)
+            block[...] = total
+    return image
 
 
 def to_layout(pixels: np.ndarray, channels: str) -> np.ndarray:
@@ -444,11 +473,13 @@ class Decoder:
             self.table = to_pixels(aihub_values(codes.view(dtype), self.spec))
             self.identity = bool(np.array_equal(self.table, codes))
 
-    def tile_image(self, raw: dict[str, np.ndarray]) -> np.ndarray:
-        """One tile's (H * SCALE, W * SCALE, 3) uint8 image, as AI Hub's app gives it."""
+    def tile_codes(self, raw: dict[str, np.ndarray]) -> np.ndarray:
+        """One tile's output as (H * SCALE, W * SCALE, 3), as it comes (a view)."""
         codes = raw[UPSCALED_OUTPUT][0]
-        if CHANNELS_FIRST:
-            codes = codes.transpose(1, 2, 0)
+        return codes.transpose(1, 2, 0) if CHANNELS_FIRST else codes
+
+    def pixels(self, codes: np.ndarray) -> np.ndarray:
+        """A block of a tile's output as AI Hub's app makes its uint8 image."""
         if self.identity:
             return codes.view(np.uint8)
         if self.table is not None:
@@ -456,7 +487,9 @@ class Decoder:
         return to_pixels(aihub_values(codes, self.spec))
 
     def __call__(self, raw: list[dict[str, np.ndarray]], layout: Tiles) -> dict[str, Any]:
-        image = stitch(layout, (self.tile_image(tile) for tile in raw), SCALE)
+        # Each tile's pixels are made only where they are used: its own stretch once,
+        # the overlaps once per tile that shares them.
+        image = stitch(layout, [self.tile_codes(tile) for tile in raw], SCALE, self.pixels)
         return {
             "output": {"width": image.shape[1], "height": image.shape[0]},
             "scale": SCALE,
