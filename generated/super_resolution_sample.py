@@ -230,10 +230,10 @@ def spans(starts: tuple[int, ...], tile: int, scale: int, size: int) -> list[Spa
     cuts, reach = {0, size}, []  # reach: where each tile's weight is above 0
     for start, weight in zip(starts, weights, strict=True):
         above, whole = np.flatnonzero(weight > 0), np.flatnonzero(weight == 1)
-        reach.append((start * scale + above[0], start * scale + above[-1] + 1))
+        reach.append((start * scale + int(above[0]), start * scale + int(above[-1]) + 1))
         cuts.update(reach[-1])
         if whole.size:
-            cuts.update((start * scale + whole[0], start * scale + whole[-1] + 1))
+            cuts.update((start * scale + int(whole[0]), start * scale + int(whole[-1]) + 1))
     edges = sorted(cut for cut in cuts if 0 <= cut <= size)
     result = []
     for index, low in enumerate(edges[:-1]):

@@ -200,6 +200,47 @@ def test_feathering_weights_sum_to_one(script, starts):
         assert (weights[0] == 1).all()
 
 
+def blend_everywhere(script, layout, tiles, scale: int) -> np.ndarray:
+    """Every tile weighted over all of its pixels and added into one float image, in the
+    layout's order, then rounded: what stitch() must give, though it copies where one
+    tile alone has weight and blends only the overlaps."""
+    rows = script.feather(layout.rows, 128, scale)
+    columns = script.feather(layout.columns, 128, scale)
+    span = 128 * scale
+    total = np.zeros(((layout.rows[-1] + 128) * scale, (layout.columns[-1] + 128) * scale, 3))
+    total = total.astype(np.float32)
+    tiles = iter(tiles)
+    for top, row_weight in zip(layout.rows, rows, strict=True):
+        for left, column_weight in zip(layout.columns, columns, strict=True):
+            weighted = next(tiles) * row_weight[:, None, None]
+            weighted *= column_weight[:, None]
+            total[top * scale : top * scale + span, left * scale : left * scale + span] += weighted
+    total = total[: layout.height * scale, : layout.width * scale]
+    return np.clip(np.rint(total), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "overlap"),
+    [(300, 170, 24), (240, 240, 64), (129, 500, 8), (128, 128, 24), (1000, 131, 0), (90, 50, 24)],
+)
+def test_stitch_copies_alone_and_blends_overlaps_exactly(script, width, height, overlap):
+    """Random tiles on layouts with overlaps (240 px at overlap 64: tiles at 0, 56 and 112,
+    each overlapping both others), a lone tile, no overlap and a padded photo: stitch() equals
+    blending every tile everywhere, value for value; a table given as `pixels` is applied
+    to the codes as a lookup would be."""
+    image = Image.new("RGB", (width, height))
+    _, layout = script.fit_photo(image, {"overlap": overlap})
+    count = len(layout.rows) * len(layout.columns)
+    rng = np.random.default_rng(width * height + overlap)
+    tiles = [rng.integers(0, 256, (512, 512, 3), dtype=np.uint8) for _ in range(count)]
+    expected = blend_everywhere(script, layout, tiles, 4)
+    np.testing.assert_array_equal(script.stitch(layout, tiles, 4), expected)
+    table = rng.permutation(256).astype(np.uint8)
+    looked_up = [table[tile] for tile in tiles]
+    got = script.stitch(layout, tiles, 4, lambda codes: np.take(table, codes))
+    np.testing.assert_array_equal(got, blend_everywhere(script, layout, looked_up, 4))
+
+
 def seam_mask(layout, scale: int, margin: int = 2) -> np.ndarray:
     """True near every tile edge inside the photo (where a hard cut would show)."""
     height, width = layout.height * scale, layout.width * scale
