@@ -588,12 +588,15 @@ def prepare(
     delegate_options: dict[str, str] | None = None,
     fallback_cpu: bool = False,
     threads: int | None = None,
+    keep_memory: bool = True,
     **options: Any,
 ) -> Pipeline:
     """Load the model (by default the one this script was made for) and check it.
 
     `delegate` is "cpu", "qnn-htp" (the NPU) or "qnn-gpu"; `options` override the
     postprocessing options in OPTIONS by name.
+    `keep_memory`: have the C library keep freed memory for the next frame (see
+    keep_freed_memory; it applies to the whole process).
     Raises ScriptError when it cannot.
     """
     unknown = sorted(set(options) - set(OPTIONS))
@@ -603,11 +606,40 @@ def prepare(
         raise ValueError(f"channels must be one of {CHANNEL_ORDERS}, not {channels!r}")
     if delegate not in ("cpu", *DELEGATES):
         raise ValueError(f"delegate must be one of {['cpu', *DELEGATES]}, not {delegate!r}")
+    if keep_memory:
+        keep_freed_memory()
     path = Path(model) if model is not None else default_model()
     runner = Runner(path, delegate, delegate_lib, delegate_options or {}, fallback_cpu, threads)
     check_model(path, runner)
     chosen: list[str] = []
     return Pipeline(runner, channels, {**OPTIONS, **options}, chosen)
+
+
+# glibc's malloc gives freed blocks of over 128 KB back to the kernel and trims the top of
+# its heap, so a stage whose temporaries are that large page-faults them in afresh on every
+# frame: 500 to 6,600 faults a frame for this project's image scripts, up to twice the time
+# of their pre- and postprocessing (benchmarks/RESULTS.md, section 7). A process that runs a
+# model frame after frame does better keeping freed memory for reuse: blocks up to
+# HEAP_BLOCK come from the heap, and up to HEAP_KEEP of free heap stays mapped (the peak's
+# memory stays with the process). Other C libraries are left as they are.
+HEAP_BLOCK = 32 * 1024 * 1024
+HEAP_KEEP = 512 * 1024 * 1024
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+
+
+def keep_freed_memory() -> None:
+    """Have glibc's malloc keep freed memory for the next frame (mallopt); elsewhere, nothing."""
+    try:
+        libc_version = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, OSError, ValueError):  # not a POSIX system, or not glibc
+        return
+    if not libc_version.startswith("glibc"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None)  # the C library this process already runs on
+    libc.mallopt(M_MMAP_THRESHOLD, HEAP_BLOCK)
+    libc.mallopt(M_TRIM_THRESHOLD, HEAP_KEEP)
 
 
 def default_model() -> Path:
