@@ -666,9 +666,9 @@ def prepare(
 
 # glibc's malloc gives freed blocks of over 128 KB back to the kernel and trims the top of
 # its heap, so a stage whose temporaries are that large page-faults them in afresh on every
-# frame: 500 to 6,600 faults a frame for this project's image scripts, up to twice the time
-# of their pre- and postprocessing (benchmarks/RESULTS.md, section 7). A process that runs a
-# model frame after frame does better keeping freed memory for reuse: blocks up to
+# frame: 500 to 6,600 faults a frame for this project's image scripts, which made their pre-
+# and postprocessing up to 5x slower (benchmarks/RESULTS.md, section 7). A process that runs
+# a model frame after frame does better keeping freed memory for reuse: blocks up to
 # HEAP_BLOCK come from the heap, and up to HEAP_KEEP of free heap stays mapped (the peak's
 # memory stays with the process). Other C libraries are left as they are.
 HEAP_BLOCK = 32 * 1024 * 1024
